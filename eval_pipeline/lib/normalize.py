@@ -1,0 +1,402 @@
+"""Normalise the semantic conventions real producers write into one canonical span row.
+
+Several conventions may sit on one span (an ADK span carries ``gen_ai.*`` and ``llm.*``), so every
+canonical field is taken from a ranked list of sources, first non-empty wins, rather than branching on
+the first key found. Supported: OpenTelemetry GenAI (current and deprecated forms, per-message events),
+OpenInference, MLflow, OpenLLMetry/Traceloop and the Vercel AI SDK. The mapping follows
+``shared/docs/trace-formats.md`` section 6.2.
+"""
+
+from typing import Any
+
+import orjson
+
+from eval_pipeline.lib.otlp import RawSpan
+
+SPAN_TYPES = ("agent", "llm", "tool", "retriever", "embedding", "chain", "other")
+
+_GENAI_OPERATION = {
+    "chat": "llm", "text_completion": "llm", "generate_content": "llm", "embeddings": "embedding",
+    "execute_tool": "tool", "invoke_agent": "agent", "create_agent": "agent", "invoke_workflow": "chain",
+    "retrieval": "retriever",
+}
+_CATEGORY = {
+    "llm": "llm", "chat_model": "llm", "chat": "llm", "generation": "llm", "completion": "llm",
+    "embedding": "embedding", "chain": "chain", "workflow": "chain", "task": "chain", "prompt": "chain",
+    "retriever": "retriever", "reranker": "retriever", "tool": "tool", "agent": "agent",
+}
+_NAME_PREFIX = (
+    ("invoke_agent", "agent"), ("create_agent", "agent"), ("execute_tool", "tool"), ("chat ", "llm"),
+    ("text_completion", "llm"), ("generate_content", "llm"), ("embeddings", "embedding"),
+    ("retrieval", "retriever"), ("invoke_workflow", "chain"), ("agent run", "agent"), ("running tool", "tool"),
+)
+_PROVIDER_ALIASES = {"vertex_ai": "gcp.vertex_ai", "gemini": "gcp.gemini", "az.ai.openai": "azure.ai.openai"}
+
+# Keys whose presence says which convention wrote the span.
+_CONVENTION_PREFIXES = (
+    ("gen_ai.", "otel_genai"), ("openinference.", "openinference"), ("input.value", "openinference"),
+    ("output.value", "openinference"), ("llm.input_messages.", "openinference"),
+    ("llm.output_messages.", "openinference"), ("llm.model_name", "openinference"),
+    ("llm.token_count.", "openinference"), ("llm.invocation_parameters", "openinference"),
+    ("llm.provider", "openinference"), ("retrieval.documents", "openinference"), ("tool.name", "openinference"),
+    ("mlflow.", "mlflow"), ("traceloop.", "traceloop"), ("llm.request.type", "traceloop"),
+    ("llm.usage.", "traceloop"), ("ai.", "vercel_ai"),
+)
+_LEGACY_GENAI = ("gen_ai.prompt", "gen_ai.completion", "gen_ai.usage.prompt_tokens", "gen_ai.system")
+_INDEXED = ("llm.input_messages.", "llm.output_messages.", "gen_ai.prompt.", "gen_ai.completion.",
+            "retrieval.documents.")
+_MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "user",
+                   "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool",
+                   "gen_ai.choice": "assistant"}
+
+# Columns of a canonical span row, in order (see sql/schema.sql, table landed_spans).
+COLUMNS = (
+    "trace_id", "span_id", "parent_span_id", "name", "kind", "span_type", "start_ns", "end_ns",
+    "status", "error_type", "error_message", "service_name", "model", "provider",
+    "input_tokens", "output_tokens", "input_text", "output_text", "tool_name", "tool_call_id",
+    "tool_arguments", "tool_result", "retrieved_documents", "session_id", "user_id", "conventions",
+    "attributes", "events", "resource", "scope_name",
+)
+
+
+def _decode(value: Any) -> Any:
+    """Decode JSON-in-a-string defensively (up to twice: MLflow and Langfuse double-encode)."""
+    for _ in range(2):
+        if not isinstance(value, str):
+            return value
+        s = value.lstrip()
+        if not s or s[0] not in '{["':
+            return value
+        try:
+            value = orjson.loads(s)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        v = attrs.get(k)
+        if v is not None and v != "" and v != []:
+            return v
+    return None
+
+
+def _compact(value: Any) -> str | None:
+    """Structured values as compact JSON with sorted keys; text stays text."""
+    value = _decode(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _content_text(content: Any) -> str | None:
+    """Text of a message's content: a string, or a list of parts (GenAI, OpenAI, Vercel shapes)."""
+    content = _decode(content)
+    if content is None:
+        return None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict):
+                t = part.get("type")
+                if t in (None, "text", "input_text", "output_text"):
+                    txt = part.get("content", part.get("text"))
+                    if isinstance(txt, str):
+                        texts.append(txt)
+        return "\n".join(texts) if texts else None
+    if isinstance(content, dict):
+        return _content_text(content.get("content", content.get("text")))
+    return str(content)
+
+
+def _message_text(msg: dict[str, Any]) -> str | None:
+    if "parts" in msg:
+        return _content_text(msg["parts"])
+    return _content_text(msg.get("content"))
+
+
+def _messages(value: Any) -> list[dict[str, Any]] | None:
+    """A list of role-tagged messages, if the value is (or wraps) one."""
+    value = _decode(value)
+    if isinstance(value, dict):
+        if isinstance(value.get("messages"), list):
+            value = value["messages"]
+        elif isinstance(value.get("choices"), list):
+            value = [c.get("message", c) for c in value["choices"] if isinstance(c, dict)]
+        elif "role" in value:
+            value = [value]
+        else:
+            return None
+    if isinstance(value, list) and value and all(isinstance(m, dict) and "role" in m for m in value):
+        return value
+    return None
+
+
+_TEXT_KEYS = ("input", "query", "question", "prompt", "user_input", "text", "content", "output",
+              "answer", "response", "result", "final_output", "outputs", "inputs")
+
+
+def text_of(value: Any, role: str) -> str | None:
+    """Readable text of an input (``role='user'``) or output (``role='assistant'``) value."""
+    value = _decode(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    msgs = _messages(value)
+    if msgs is not None:
+        for m in reversed(msgs):
+            if m.get("role") == role:
+                txt = _message_text(m)
+                if txt:
+                    return txt
+        if role == "assistant":
+            return None  # an input-only message list has no output text
+        return _message_text(msgs[-1])
+    if isinstance(value, dict):
+        for k in _TEXT_KEYS:
+            if k in value:
+                txt = text_of(value[k], role)
+                if txt:
+                    return txt
+        if len(value) == 1:
+            return text_of(next(iter(value.values())), role)
+    return _compact(value)
+
+
+def _unflatten(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """``prefix.{i}.rest = v`` keys as a list of ``{rest: v}`` dicts, ordered by i."""
+    groups: dict[int, dict[str, Any]] = {}
+    n = len(prefix)
+    for k, v in attrs.items():
+        if k.startswith(prefix):
+            idx, _, rest = k[n:].partition(".")
+            if idx.isdigit():
+                groups.setdefault(int(idx), {})[rest] = v
+    return [groups[i] for i in sorted(groups)]
+
+
+def _oi_messages(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    out = []
+    for m in _unflatten(attrs, prefix):
+        content = m.get("message.content")
+        if content is None:
+            parts = sorted((k, v) for k, v in m.items()
+                           if k.startswith("message.contents.") and k.endswith(".message_content.text"))
+            content = "\n".join(str(v) for _, v in parts) if parts else None
+        out.append({"role": m.get("message.role"), "content": content})
+    return out
+
+
+def _legacy_messages(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    return [{"role": m.get("role", "assistant" if "completion" in prefix else "user"), "content": m.get("content")}
+            for m in _unflatten(attrs, prefix)]
+
+
+def _event_messages(events: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
+    ins, outs = [], []
+    for e in events:
+        role = _MESSAGE_EVENTS.get(e.get("name"))
+        if role is None:
+            continue
+        a = e.get("attributes") or {}
+        if e["name"] == "gen_ai.choice":
+            msg = _decode(a.get("message"))
+            content = msg.get("content") if isinstance(msg, dict) else msg
+            outs.append({"role": "assistant", "content": content})
+        else:
+            ins.append({"role": role, "content": a.get("content")})
+    return ins, outs
+
+
+def _int_or_none(v: Any) -> int | None:
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _span_type(attrs: dict[str, Any], name: str) -> str:
+    op = attrs.get("gen_ai.operation.name")
+    if op in _GENAI_OPERATION:
+        return _GENAI_OPERATION[op]
+    for key in ("openinference.span.kind", "mlflow.spanType", "traceloop.span.kind", "langfuse.observation.type"):
+        v = attrs.get(key)
+        if isinstance(v, str):
+            v = _decode(v)
+            if isinstance(v, str):
+                cat = _CATEGORY.get(v.lower())
+                if cat:
+                    return cat
+                if key == "mlflow.spanType":
+                    return "other"
+    if attrs.get("llm.request.type"):
+        return "llm"
+    op_id = attrs.get("ai.operationId")
+    if isinstance(op_id, str):
+        if op_id.endswith((".doGenerate", ".doStream")):
+            return "llm"
+        if op_id == "ai.toolCall":
+            return "tool"
+        if op_id.endswith(".doEmbed"):
+            return "embedding"
+        return "chain"
+    for prefix, cat in _NAME_PREFIX:
+        if name.startswith(prefix):
+            return cat
+    return "other"
+
+
+def _documents(attrs: dict[str, Any], span_type: str, outputs: Any) -> list[str] | None:
+    docs = [str(d["document.content"]) for d in _unflatten(attrs, "retrieval.documents.")
+            if d.get("document.content") is not None]
+    if docs:
+        return docs
+    for key in ("gen_ai.retrieval.documents", "retrieval.documents"):
+        v = _decode(attrs.get(key))
+        if isinstance(v, list):
+            docs = [_content_text(d) if isinstance(d, dict) else str(d) for d in v]
+            return [d for d in docs if d]
+    if span_type == "retriever":
+        v = _decode(outputs)
+        if isinstance(v, dict):
+            v = v.get("documents", v.get("results"))
+        if isinstance(v, list):
+            out = []
+            for d in v:
+                if isinstance(d, dict):
+                    d = d.get("page_content", d.get("content", d.get("text")))
+                if d is not None:
+                    out.append(d if isinstance(d, str) else _compact(d))
+            return out or None
+    return None
+
+
+def conventions_of(attrs: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+    seen = set()
+    for k in attrs:
+        for prefix, conv in _CONVENTION_PREFIXES:
+            if k.startswith(prefix):
+                seen.add(conv)
+                break
+    if any(k.startswith(_LEGACY_GENAI) for k in attrs) or any(e.get("name") in _MESSAGE_EVENTS for e in events):
+        seen.add("otel_genai_legacy")
+    return sorted(seen)
+
+
+def normalize_span(s: RawSpan) -> tuple:
+    """The canonical row (see COLUMNS) for one span."""
+    a = s.attributes
+    span_type = _span_type(a, s.name)
+    conventions = conventions_of(a, s.events)
+
+    # Messages, ranked: current GenAI, OpenInference flattened, legacy GenAI, message events.
+    in_msgs = _messages(a.get("gen_ai.input.messages"))
+    out_msgs = _messages(a.get("gen_ai.output.messages"))
+    if in_msgs is None and "llm.input_messages.0.message.role" in a:
+        in_msgs = _oi_messages(a, "llm.input_messages.")
+    if out_msgs is None and "llm.output_messages.0.message.role" in a:
+        out_msgs = _oi_messages(a, "llm.output_messages.")
+    if in_msgs is None:
+        in_msgs = _messages(a.get("gen_ai.prompt"))
+        if in_msgs is None and ("gen_ai.prompt.0.content" in a or "gen_ai.prompt.0.role" in a):
+            in_msgs = _legacy_messages(a, "gen_ai.prompt.")
+    if out_msgs is None:
+        out_msgs = _messages(a.get("gen_ai.completion"))
+        if out_msgs is None and ("gen_ai.completion.0.content" in a or "gen_ai.completion.0.role" in a):
+            out_msgs = _legacy_messages(a, "gen_ai.completion.")
+    if (in_msgs is None or out_msgs is None) and s.events:
+        ev_in, ev_out = _event_messages(s.events)
+        in_msgs = in_msgs or ev_in or None
+        out_msgs = out_msgs or ev_out or None
+
+    inputs = _first(a, ("input.value", "mlflow.spanInputs", "traceloop.entity.input", "ai.prompt.messages",
+                        "ai.prompt", "gen_ai.prompt", "langfuse.observation.input", "input"))
+    outputs = _first(a, ("output.value", "mlflow.spanOutputs", "traceloop.entity.output", "ai.response.text",
+                         "ai.response.object", "gen_ai.completion", "langfuse.observation.output", "output"))
+
+    tool_name = tool_args = tool_result = tool_call_id = None
+    if span_type == "tool":
+        tool_name = _first(a, ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"))
+        if tool_name is None:
+            tool_name = s.name.removeprefix("execute_tool ").removeprefix("running tool: ").strip() or None
+        tool_call_id = _first(a, ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"))
+        if isinstance(tool_call_id, list):
+            tool_call_id = tool_call_id[0] if tool_call_id else None
+        args = _first(a, ("gen_ai.tool.call.arguments", "ai.toolCall.args", "tool_arguments"))
+        result = _first(a, ("gen_ai.tool.call.result", "ai.toolCall.result", "tool_response"))
+        tool_args = _compact(args if args is not None else inputs)
+        tool_result = _compact(result if result is not None else outputs)
+
+    input_text = text_of(in_msgs, "user") if in_msgs else None
+    if input_text is None and span_type != "tool":
+        input_text = text_of(inputs, "user")
+    output_text = text_of(out_msgs, "assistant") if out_msgs else None
+    if output_text is None and span_type != "tool":
+        output_text = text_of(outputs, "assistant")
+    if span_type == "tool":
+        input_text, output_text = tool_args, tool_result
+
+    if span_type in ("llm", "embedding"):
+        input_tokens = _int_or_none(_first(a, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                                               "llm.token_count.prompt", "ai.usage.inputTokens",
+                                               "ai.usage.promptTokens")))
+        output_tokens = _int_or_none(_first(a, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                                                "llm.token_count.completion", "ai.usage.outputTokens",
+                                                "ai.usage.completionTokens")))
+        usage = _decode(a.get("mlflow.chat.tokenUsage"))
+        if isinstance(usage, dict):
+            input_tokens = input_tokens if input_tokens is not None else _int_or_none(usage.get("input_tokens"))
+            output_tokens = output_tokens if output_tokens is not None else _int_or_none(usage.get("output_tokens"))
+        model = _first(a, ("gen_ai.response.model", "gen_ai.request.model", "llm.response.model_name",
+                           "llm.model_name", "llm.request.model_name", "embedding.model_name", "mlflow.llm.model",
+                           "ai.response.model", "ai.model.id"))
+        if model is None:
+            for v in (inputs, outputs):
+                v = _decode(v)
+                if isinstance(v, dict) and isinstance(v.get("model"), str):
+                    model = v["model"]
+                    break
+    else:
+        input_tokens = output_tokens = model = None
+    provider = _first(a, ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
+                          "mlflow.llm.provider", "ai.model.provider"))
+    if isinstance(provider, str):
+        provider = _PROVIDER_ALIASES.get(provider, provider)
+
+    error_type = a.get("error.type")
+    error_message = s.status_message
+    for e in s.events:
+        if e.get("name") == "exception":
+            ea = e.get("attributes") or {}
+            error_type = error_type or ea.get("exception.type")
+            error_message = error_message or ea.get("exception.message")
+            break
+    status = "error" if s.status_code == 2 else ("ok" if s.status_code == 1 else "unset")
+
+    session_id = _first(a, ("gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
+                            "ai.telemetry.metadata.sessionId", "mlflow.trace.session", "langfuse.session.id"))
+    user_id = _first(a, ("user.id", "enduser.id", "traceloop.association.properties.user_id",
+                         "ai.telemetry.metadata.userId", "mlflow.trace.user", "langfuse.user.id"))
+
+    return (
+        s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, span_type, s.start_ns, s.end_ns,
+        status, None if error_type is None else str(error_type), error_message,
+        s.resource.get("service.name"), None if model is None else str(model),
+        None if provider is None else str(provider), input_tokens, output_tokens,
+        None if input_text is None else str(input_text), None if output_text is None else str(output_text),
+        None if tool_name is None else str(tool_name), None if tool_call_id is None else str(tool_call_id),
+        tool_args, tool_result, _documents(a, span_type, outputs),
+        None if session_id is None else str(session_id), None if user_id is None else str(user_id),
+        conventions, orjson.dumps(a).decode(), orjson.dumps(s.events).decode(), orjson.dumps(s.resource).decode(),
+        s.scope_name,
+    )

@@ -1,0 +1,16 @@
+-- Daily traffic health for $day, from masked tables only.
+INSERT INTO daily_metrics BY NAME
+SELECT CAST($day AS DATE) AS trace_date,
+       count(*) AS traces,
+       avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,
+       quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
+       quantile_cont(latency_ms, 0.95) AS latency_p95_ms,
+       quantile_cont(latency_ms, 0.99) AS latency_p99_ms,
+       coalesce(sum(input_tokens), 0) AS input_tokens,
+       coalesce(sum(output_tokens), 0) AS output_tokens,
+       (SELECT coalesce(sum(quarantine_count), 0) FROM landing_files WHERE list_contains(days, CAST($day AS DATE)))
+           AS quarantined,
+       (SELECT count(*) FROM eval_dataset WHERE trace_date = $day) AS dataset_records,
+       now()::TIMESTAMP AS computed_at
+FROM masked_traces
+WHERE trace_date = $day;

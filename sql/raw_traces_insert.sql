@@ -1,0 +1,45 @@
+-- One row per trace (design.md section 3, trace-formats.md section 6.3).
+INSERT INTO raw_traces BY NAME
+SELECT
+    trace_id,
+    CAST($day AS DATE) AS trace_date,
+    make_timestamp(min(start_ns) // 1000) AS start_time,
+    make_timestamp(max(end_ns) // 1000) AS end_time,
+    (max(end_ns) - min(start_ns)) / 1e6 AS latency_ms,
+    coalesce(any_value(service_name) FILTER (WHERE span_id = root_span_id),
+             arg_min(service_name, start_ns) FILTER (WHERE service_name IS NOT NULL)) AS service_name,
+    any_value(name) FILTER (WHERE span_id = root_span_id) AS root_span_name,
+    CASE WHEN bool_or(status = 'error') FILTER (WHERE span_id = root_span_id) THEN 'error' ELSE 'ok' END AS status,
+    coalesce(any_value(error_type) FILTER (WHERE span_id = root_span_id AND status = 'error'),
+             arg_min(error_type, start_ns) FILTER (WHERE status = 'error' AND error_type IS NOT NULL)) AS error_type,
+    coalesce(any_value(error_message) FILTER (WHERE span_id = root_span_id AND status = 'error'),
+             arg_min(error_message, start_ns) FILTER (WHERE status = 'error' AND error_message IS NOT NULL))
+        AS error_message,
+    -- The user's input: the root's input, else the first LLM call's last user message.
+    coalesce(any_value(input_text) FILTER (WHERE span_id = root_span_id),
+             arg_min(input_text, start_ns) FILTER (WHERE span_type = 'llm' AND input_text IS NOT NULL)) AS request,
+    -- The agent's final output: the root's output, else the last LLM call's output.
+    coalesce(any_value(output_text) FILTER (WHERE span_id = root_span_id),
+             arg_max(output_text, end_ns) FILTER (WHERE span_type = 'llm' AND output_text IS NOT NULL)) AS response,
+    coalesce(list(tool_name ORDER BY start_ns, span_id)
+                 FILTER (WHERE span_type = 'tool' AND tool_name IS NOT NULL), []) AS tool_path,
+    coalesce(list({'name': tool_name, 'arguments': tool_arguments, 'result': tool_result, 'status': status}
+                  ORDER BY start_ns, span_id) FILTER (WHERE span_type = 'tool'), []) AS tool_calls,
+    coalesce(flatten(list(retrieved_documents ORDER BY start_ns, span_id)
+                     FILTER (WHERE retrieved_documents IS NOT NULL)), []) AS retrieved_context,
+    coalesce(list_sort(list(DISTINCT model) FILTER (WHERE span_type = 'llm' AND model IS NOT NULL)), []) AS models,
+    -- Agent spans often repeat their children's usage: tokens are summed over LLM spans only.
+    sum(input_tokens) FILTER (WHERE span_type = 'llm') AS input_tokens,
+    sum(output_tokens) FILTER (WHERE span_type = 'llm') AS output_tokens,
+    coalesce(any_value(session_id) FILTER (WHERE span_id = root_span_id),
+             arg_min(session_id, start_ns) FILTER (WHERE session_id IS NOT NULL)) AS session_id,
+    coalesce(any_value(user_id) FILTER (WHERE span_id = root_span_id),
+             arg_min(user_id, start_ns) FILTER (WHERE user_id IS NOT NULL)) AS user_id,
+    count(*) AS span_count,
+    list_sort(list_distinct(flatten(list(conventions)))) AS conventions,
+    any_value(root_span_id) AS root_span_id,
+    count(*) FILTER (WHERE status = 'error') AS error_span_count,
+    count(*) FILTER (WHERE span_type = 'llm') AS llm_call_count,
+    count(*) FILTER (WHERE span_type = 'tool') AS tool_call_count
+FROM day_spans
+GROUP BY trace_id;
