@@ -7,6 +7,7 @@ spans arriving late or in other files are joined, and duplicates are stored once
 """
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 import tempfile
@@ -74,6 +75,18 @@ def landing_files(landing_dir: Path) -> list[Path]:
 
 def parse_file(path: str, out_dir: str) -> FileResult:
     """Parse one file into a Parquet file of canonical span rows (runs in a worker process)."""
+    # Parsing allocates millions of small acyclic objects: the cyclic GC would rescan them over and
+    # over and cost ~40 % of the time, for nothing to collect.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_file(path, out_dir)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _parse_file(path: str, out_dir: str) -> FileResult:
     st = os.stat(path)
     read = otlp.read_file(path)
     rows, positions = [], []

@@ -146,7 +146,7 @@ _TEXT_KEYS = ("input", "query", "question", "prompt", "user_input", "text", "con
 def text_of(value: Any, role: str) -> str | None:
     """Readable text of an input (``role='user'``) or output (``role='assistant'``) value."""
     value = _decode(value)
-    if value is None:
+    if value is None or value == [] or value == {}:
         return None
     if isinstance(value, str):
         return value
@@ -161,6 +161,10 @@ def text_of(value: Any, role: str) -> str | None:
             return None  # an input-only message list has no output text
         return _message_text(msgs[-1])
     if isinstance(value, dict):
+        if set(value) == {"args", "kwargs"}:
+            # Traceloop's call wrapper: the first positional argument, else the keyword arguments.
+            args = value["args"] if isinstance(value["args"], list) else [value["args"]]
+            return text_of(args[0], role) if args else text_of(value["kwargs"], role)
         for k in _TEXT_KEYS:
             if k in value:
                 txt = text_of(value[k], role)
@@ -249,7 +253,8 @@ def _span_type(attrs: dict[str, Any], name: str) -> str:
             return "tool"
         if op_id.endswith(".doEmbed"):
             return "embedding"
-        return "chain"
+        # ai.generateText / ai.streamText / ai.generateObject: the SDK's multi-step agent loop
+        return "agent"
     for prefix, cat in _NAME_PREFIX:
         if name.startswith(prefix):
             return cat

@@ -364,7 +364,15 @@ def read_bytes(data: bytes, out: FileRead | None = None) -> FileRead:
             out.problems.append(Problem(0, "empty file: no trace data"))
         return out
     if stripped[:1] in (b"{", b"["):
+        before = list(out.problems)
         _read_json(data, out)
+        if not out.spans and data[:1] == b"\n":
+            # A protobuf request starts with 0x0A ("\n"); if the next byte happens to be "{" or "[",
+            # the file looks like JSON. Prefer the protobuf reading when it yields spans.
+            as_proto = FileRead(problems=before)
+            _read_proto(data, as_proto)
+            if as_proto.spans:
+                out.spans, out.problems, out.fmt = as_proto.spans, as_proto.problems, as_proto.fmt
     elif _looks_length_prefixed(data):
         out.fmt = "otlp-proto-stream"
         pos = 0
@@ -376,18 +384,21 @@ def read_bytes(data: bytes, out: FileRead | None = None) -> FileRead:
                 out.problems.append(Problem(pos, str(exc)))
             pos += 4 + size
     else:
-        out.fmt = "otlp-proto"
-        try:
-            msg = _parse_proto(data, 0)
-        except _Bad as exc:
-            out.fmt = "unreadable"
-            out.problems.append(Problem(0, f"{exc} (the file is neither JSON nor OTLP protobuf)",
-                                        _excerpt(data)))
-            return out
-        if not msg.resource_spans and data:
-            out.problems.append(Problem(0, "binary file holds no OTLP trace data", _excerpt(data)))
-        _spans_from_proto(msg, 0, out)
+        _read_proto(data, out)
     return out
+
+
+def _read_proto(data: bytes, out: FileRead) -> None:
+    out.fmt = "otlp-proto"
+    try:
+        msg = _parse_proto(data, 0)
+    except _Bad as exc:
+        out.fmt = "unreadable"
+        out.problems.append(Problem(0, f"{exc} (the file is neither JSON nor OTLP protobuf)", _excerpt(data)))
+        return
+    if not msg.resource_spans and data:
+        out.problems.append(Problem(0, "binary file holds no OTLP trace data", _excerpt(data)))
+    _spans_from_proto(msg, 0, out)
 
 
 def _read_json(data: bytes, out: FileRead) -> None:

@@ -168,3 +168,18 @@ def test_normalize_id_accepts_every_encoding(value: object, expected: str | None
 def test_normalize_id_rejects_garbage() -> None:
     with pytest.raises(otlp._Bad, match="neither 16-digit hex nor base64"):
         otlp.normalize_id("s01", 8)
+
+
+@pytest.mark.parametrize("first_byte", [b"{", b"["])
+def test_read_bytes_protobuf_that_starts_like_json_is_read_as_protobuf(first_byte: bytes) -> None:
+    # A request starts with 0x0A ("\n") then the first ResourceSpans' length: 123 is "{", 91 is "[".
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    span = rs.scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.start_time_unix_nano = bytes(range(1, 17)), bytes(range(1, 9)), 1
+    while len(rs.SerializeToString()) < first_byte[0]:
+        span.name += "x"
+    data = req.SerializeToString()
+    assert data[:2] == b"\n" + first_byte
+    read = otlp.read_bytes(data)
+    assert (read.fmt, len(read.spans), read.problems) == ("otlp-proto", 1, [])

@@ -1,0 +1,154 @@
+"""The ``eval-pipeline`` command: ``demo`` (sample traffic through the whole chain) and ``generate``."""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+from eval_pipeline.lib.warehouse import PROJECT_ROOT
+
+DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+# Runs of the demo and of `dg dev` share this instance, so the UI shows what the demo did. A writer
+# pool of one keeps concurrent runs from queueing on DuckDB's single-writer lock.
+_DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
+
+def _date(s: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        msg = f"{s!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20."
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def ensure_dagster_home() -> Path:
+    """Use $DAGSTER_HOME, else the project's .dagster_home (created with a dagster.yaml)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(_DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_days(days: list[dt.date]) -> bool:
+    """Run the daily_eval job for each day, in order, on the persistent Dagster instance."""
+    import dagster as dg
+
+    from eval_pipeline.definitions import defs
+
+    job = defs().resolve_job_def("daily_eval")
+    ok = True
+    with dg.DagsterInstance.get() as instance:
+        for day in days:
+            t0 = time.monotonic()
+            result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
+                                            raise_on_error=False)
+            state = "ok" if result.success else "FAILED"
+            print(f"daily_eval {day}: {state} in {time.monotonic() - t0:.1f} s (run {result.run_id[:8]})")
+            ok = ok and result.success
+    return ok
+
+
+def _summary(days: list[dt.date]) -> None:
+    from eval_pipeline.resources import Warehouse
+    wh = Warehouse()
+    with wh.get_connection(read_only=True) as con:
+        print(f"\nWarehouse: {wh.file()}")
+        for table in ("raw_traces", "spans", "masked_traces", "eval_dataset", "judge_scores", "daily_metrics"):
+            n = con.execute(f"SELECT count(*) FROM {table} WHERE trace_date BETWEEN $a AND $b",  # noqa: S608
+                            {"a": days[0], "b": days[-1]}).fetchall()[0][0]
+            print(f"  {table:<15} {n:>7} rows")
+        q = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        print(f"  {'quarantine':<15} {q:>7} rows (bad input kept aside with its reason)")
+        print("\nDaily metrics (masked data only):")
+        rows = con.execute(
+            "SELECT trace_date, traces, round(error_rate, 3), round(latency_p50_ms), round(latency_p95_ms), "
+            "quarantined, dataset_records FROM daily_metrics WHERE trace_date BETWEEN $a AND $b ORDER BY 1",
+            {"a": days[0], "b": days[-1]}).fetchall()
+        print("  day         traces  error_rate  p50_ms  p95_ms  quarantined  dataset")
+        for d, n, e, p50, p95, q, r in rows:
+            print(f"  {d}  {n:>6}  {e:>10}  {p50:>6}  {p95:>6}  {q:>11}  {r:>7}")
+        print("\nJudge results:")
+        for d, j, p, f, u in con.execute(
+            "SELECT trace_date, judge, passed, failed, unknown FROM daily_judge_results "
+            "WHERE trace_date BETWEEN $a AND $b ORDER BY 1, 2", {"a": days[0], "b": days[-1]}).fetchall():
+            print(f"  {d}  {j:<20} pass {p:>4}  fail {f:>4}  unknown {u:>4}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from eval_pipeline.lib import generate
+    from eval_pipeline.resources import LandingZone
+
+    home = ensure_dagster_home()
+    end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    days = [end - dt.timedelta(days=i) for i in range(args.days - 1, -1, -1)]
+    sample = LandingZone().dir() / f"sample-{days[0]}"
+    if not sample.exists():
+        summary = generate.generate(sample, days[0], args.days, sessions_per_day=args.sessions, seed=args.seed)
+        print(f"Generated sample traffic for {days[0]}..{days[-1]} in {sample}: {summary}")
+    else:
+        print(f"Sample traffic for {days[0]}..{days[-1]} already in {sample}")
+    ok = run_days(days)
+    _summary(days)
+    print(f"\nDagster instance: {home}\nOpen the UI with:  DAGSTER_HOME={home} .venv/bin/dg dev")
+    return 0 if ok else 1
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from eval_pipeline.lib import generate
+
+    summary = generate.generate(Path(args.out), args.start, args.days, sessions_per_day=args.sessions,
+                                seed=args.seed, malformed=not args.no_malformed)
+    print(summary)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
+    if not days:
+        print("The end day is before the start day; nothing to run.", file=sys.stderr)
+        return 2
+    return 0 if run_days(days) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eval-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate sample traffic for the last days and run the whole chain on it")
+    p.add_argument("--days", type=int, default=3)
+    p.add_argument("--sessions", type=int, default=40, help="sessions per day")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("generate", help="write synthetic agent traffic as real OTLP files")
+    p.add_argument("--out", required=True, help="landing directory to write into")
+    p.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD (UTC)")
+    p.add_argument("--days", type=int, default=3)
+    p.add_argument("--sessions", type=int, default=40, help="sessions per day")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--no-malformed", action="store_true", help="leave out the deliberately broken files")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("run", help="run daily_eval for each day of a range, one after the other")
+    p.add_argument("start", type=_date)
+    p.add_argument("end", type=_date)
+    p.set_defaults(func=cmd_run)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+import dagster as dg
+
+from eval_pipeline.resources import Judge, LandingZone, Settings, Warehouse
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": Warehouse(),
+            "landing": LandingZone(),
+            "settings": Settings(),
+            "judge": Judge(),
+        }
+    )

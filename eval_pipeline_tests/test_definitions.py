@@ -1,0 +1,41 @@
+"""Contract: the code location loads, holds the whole chain with its checks, the daily_eval job and a
+schedule whose tick targets yesterday's partition."""
+
+import datetime as dt
+
+import dagster as dg
+
+from eval_pipeline.definitions import defs
+
+CHAIN = {"raw_traces", "spans", "masked_traces", "eval_dataset", "judge_scores", "daily_metrics",
+         "daily_judge_results"}
+
+
+def test_definitions_load_the_whole_chain() -> None:
+    d = defs()
+    graph = d.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == CHAIN
+    checks = {k.name for k in graph.asset_check_keys}
+    assert {"trace_id_present", "trace_id_unique", "trace_date_is_partition", "latency_non_negative",
+            "status_in_set", "quarantine_share_below_threshold"} <= checks
+    job = d.resolve_job_def("daily_eval")
+    assert {n.to_user_string() for n in job.asset_layer.executable_asset_keys} == CHAIN
+
+
+def test_definitions_every_asset_is_daily_partitioned_and_documented() -> None:
+    graph = defs().resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+        assert node.description, key
+
+
+def test_schedule_tick_targets_yesterday() -> None:
+    d = defs()
+    schedule = d.resolve_schedule_def("daily_eval_schedule")
+    tick = dt.datetime(2026, 11, 21, 0, 30, tzinfo=dt.UTC)
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        result = schedule.evaluate_tick(context)
+    assert [r.partition_key for r in result.run_requests] == ["2026-11-20"]
+    assert result.run_requests[0].job_name == "daily_eval"
