@@ -102,7 +102,7 @@ def main() -> None:
         ours_s, parse_s, stats, day, ours_rss = run_ours(landing, tmp, args.workers)
         print(f"eval_pipeline ingest     : {stats.spans:>9} spans in {ours_s:6.2f} s = "
               f"{stats.spans / ours_s:>9,.0f} spans/s, peak RSS {gib(ours_rss)} "
-              f"(parse+store {parse_s:.2f} s, day rollup {ours_s - parse_s:.2f} s; "
+              f"(parse+store {parse_s:.2f} s of which storing {stats.store_seconds:.2f} s, day rollup {ours_s - parse_s:.2f} s; "
               f"{day.traces} traces, {day.spans} spans, {stats.quarantined} quarantined)")
         print(f"ratio to duckdb          : {(stats.spans / ours_s) / (ref_n / ref_s):.0%} of its speed")
         print(f"target (design.md 7)     : 1M spans <= 30 s, peak RSS <= 3 GiB, >= 50% of duckdb")

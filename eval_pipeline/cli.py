@@ -40,6 +40,10 @@ def ensure_dagster_home() -> Path:
     return home
 
 
+# Step-by-step engine events stay in the run's event log (the UI); the terminal gets INFO and up.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def run_days(days: list[dt.date]) -> bool:
     """Run the daily_eval job for each day, in order, on the persistent Dagster instance."""
     import dagster as dg
@@ -52,7 +56,7 @@ def run_days(days: list[dt.date]) -> bool:
         for day in days:
             t0 = time.monotonic()
             result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                            raise_on_error=False)
+                                            raise_on_error=False, run_config=_QUIET)
             state = "ok" if result.success else "FAILED"
             print(f"daily_eval {day}: {state} in {time.monotonic() - t0:.1f} s (run {result.run_id[:8]})")
             ok = ok and result.success

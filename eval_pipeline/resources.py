@@ -36,13 +36,15 @@ class Warehouse(DuckDBResource):
     database: str = ""
     masking_key: str = ""
     lock_wait_s: float = 600.0
+    memory_limit: str = "2GB"
 
     def file(self) -> Path:
         return Path(_setting(self.database, "EVAL_WAREHOUSE", DATA_DIR / "warehouse.duckdb"))
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.connect(self.file(), read_only=read_only, wait_s=self.lock_wait_s) as con:
+        with warehouse.connect(self.file(), read_only=read_only, wait_s=self.lock_wait_s,
+                               memory_limit=self.memory_limit) as con:
             yield con
 
     def key(self) -> bytes:

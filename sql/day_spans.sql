@@ -1,13 +1,13 @@
--- One row per (trace_id, span_id) for the traces whose root started on $day.
--- The root is the span without a parent, or whose parent is not in the trace (partial export,
--- sampling); among several candidates the earliest start wins.
+-- The landed copy kept for each (trace_id, span_id) of the traces whose root started on $day, and
+-- the trace's root. The root is the span without a parent, or whose parent is not in the trace
+-- (partial export, sampling); among several candidates the earliest start wins.
 CREATE OR REPLACE TEMP TABLE day_spans AS
 WITH dedup AS (
     SELECT *
     FROM day_spans_all
     -- A span delivered twice is stored once: keep the most complete copy (latest end), then the first seen.
     QUALIFY row_number() OVER (PARTITION BY trace_id, span_id
-                               ORDER BY end_ns DESC, source_file, source_position) = 1
+                               ORDER BY end_ns DESC, source_file, source_index) = 1
 ),
 roots AS (
     SELECT d.trace_id, d.span_id AS root_span_id, d.start_ns AS root_start_ns
@@ -16,7 +16,7 @@ roots AS (
     WHERE d.parent_span_id IS NULL OR p.span_id IS NULL
     QUALIFY row_number() OVER (PARTITION BY d.trace_id ORDER BY d.start_ns, d.span_id) = 1
 )
-SELECT d.*, r.root_span_id
+SELECT d.source_file, d.source_index, r.root_span_id
 FROM dedup AS d
 JOIN roots AS r USING (trace_id)
 WHERE CAST(make_timestamp(r.root_start_ns // 1000) AS DATE) = $day;

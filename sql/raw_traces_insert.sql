@@ -1,5 +1,10 @@
 -- One row per trace (design.md section 3, trace-formats.md section 6.3).
 INSERT INTO raw_traces BY NAME
+WITH day AS (
+    SELECT * EXCLUDE (attributes, events, resource)
+    FROM read_parquet($files)
+    JOIN day_spans USING (source_file, source_index)
+)
 SELECT
     trace_id,
     CAST($day AS DATE) AS trace_date,
@@ -41,5 +46,5 @@ SELECT
     count(*) FILTER (WHERE status = 'error') AS error_span_count,
     count(*) FILTER (WHERE span_type = 'llm') AS llm_call_count,
     count(*) FILTER (WHERE span_type = 'tool') AS tool_call_count
-FROM day_spans
+FROM day
 GROUP BY trace_id;

@@ -1,6 +1,6 @@
 -- The warehouse's tables. Names and the columns of design.md section 3 are a public interface.
--- Internal bookkeeping tables start with an underscore-free noun but are not part of the contract:
--- landing_files (which files were read) and landed_spans (every parsed span, per source file).
+-- landing_files is bookkeeping, not part of the contract: which files were read, with counts, and
+-- the Parquet file (beside the warehouse) holding each one's parsed span rows.
 
 CREATE TABLE IF NOT EXISTS landing_files (
     source_file VARCHAR PRIMARY KEY,
@@ -10,18 +10,8 @@ CREATE TABLE IF NOT EXISTS landing_files (
     span_count BIGINT,
     quarantine_count BIGINT,
     days DATE[],
-    ingested_at TIMESTAMP
-);
-
-CREATE TABLE IF NOT EXISTS landed_spans (
-    trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, name VARCHAR, kind INTEGER,
-    span_type VARCHAR, start_ns BIGINT, end_ns BIGINT, status VARCHAR, error_type VARCHAR,
-    error_message VARCHAR, service_name VARCHAR, model VARCHAR, provider VARCHAR,
-    input_tokens BIGINT, output_tokens BIGINT, input_text VARCHAR, output_text VARCHAR,
-    tool_name VARCHAR, tool_call_id VARCHAR, tool_arguments VARCHAR, tool_result VARCHAR,
-    retrieved_documents VARCHAR[], session_id VARCHAR, user_id VARCHAR, conventions VARCHAR[],
-    attributes JSON, events JSON, resource JSON, scope_name VARCHAR,
-    source_file VARCHAR, source_position BIGINT, span_date DATE
+    ingested_at TIMESTAMP,
+    parquet VARCHAR  -- the file's parsed spans (NULL when none), in <warehouse>.landed/
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (

@@ -5,4 +5,5 @@ SELECT trace_id, span_id, parent_span_id, CAST($day AS DATE) AS trace_date, name
        provider, input_tokens, output_tokens, input_text, output_text, tool_name, tool_call_id,
        tool_arguments, tool_result, retrieved_documents, session_id, user_id, conventions, scope_name,
        source_file
-FROM day_spans;
+FROM read_parquet($files)
+JOIN day_spans USING (source_file, source_index);

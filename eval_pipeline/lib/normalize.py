@@ -49,7 +49,7 @@ _MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "us
                    "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool",
                    "gen_ai.choice": "assistant"}
 
-# Columns of a canonical span row, in order (see sql/schema.sql, table landed_spans).
+# Columns of a canonical span row, in order (the Parquet cache of ingest.py, then the spans table).
 COLUMNS = (
     "trace_id", "span_id", "parent_span_id", "name", "kind", "span_type", "start_ns", "end_ns",
     "status", "error_type", "error_message", "service_name", "model", "provider",
@@ -262,10 +262,11 @@ def _span_type(attrs: dict[str, Any], name: str) -> str:
 
 
 def _documents(attrs: dict[str, Any], span_type: str, outputs: Any) -> list[str] | None:
-    docs = [str(d["document.content"]) for d in _unflatten(attrs, "retrieval.documents.")
-            if d.get("document.content") is not None]
-    if docs:
-        return docs
+    if "retrieval.documents.0.document.content" in attrs:
+        docs = [str(d["document.content"]) for d in _unflatten(attrs, "retrieval.documents.")
+                if d.get("document.content") is not None]
+        if docs:
+            return docs
     for key in ("gen_ai.retrieval.documents", "retrieval.documents"):
         v = _decode(attrs.get(key))
         if isinstance(v, list):
@@ -286,14 +287,29 @@ def _documents(attrs: dict[str, Any], span_type: str, outputs: Any) -> list[str]
     return None
 
 
+_KEY_CONVENTIONS: dict[str, tuple[str | None, bool]] = {}
+
+
+def _key_convention(k: str) -> tuple[str | None, bool]:
+    """(convention, is legacy GenAI) of an attribute key; keys repeat across spans, so cached."""
+    hit = _KEY_CONVENTIONS.get(k)
+    if hit is None:
+        conv = next((c for prefix, c in _CONVENTION_PREFIXES if k.startswith(prefix)), None)
+        hit = (conv, k.startswith(_LEGACY_GENAI))
+        if len(_KEY_CONVENTIONS) < 100_000:
+            _KEY_CONVENTIONS[k] = hit
+    return hit
+
+
 def conventions_of(attrs: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
     seen = set()
+    legacy = False
     for k in attrs:
-        for prefix, conv in _CONVENTION_PREFIXES:
-            if k.startswith(prefix):
-                seen.add(conv)
-                break
-    if any(k.startswith(_LEGACY_GENAI) for k in attrs) or any(e.get("name") in _MESSAGE_EVENTS for e in events):
+        conv, is_legacy = _key_convention(k)
+        if conv:
+            seen.add(conv)
+        legacy = legacy or is_legacy
+    if legacy or any(e.get("name") in _MESSAGE_EVENTS for e in events):
         seen.add("otel_genai_legacy")
     return sorted(seen)
 
@@ -402,6 +418,16 @@ def normalize_span(s: RawSpan) -> tuple:
         None if tool_name is None else str(tool_name), None if tool_call_id is None else str(tool_call_id),
         tool_args, tool_result, _documents(a, span_type, outputs),
         None if session_id is None else str(session_id), None if user_id is None else str(user_id),
-        conventions, orjson.dumps(a).decode(), orjson.dumps(s.events).decode(), orjson.dumps(s.resource).decode(),
-        s.scope_name,
+        conventions, orjson.dumps(a).decode(), orjson.dumps(s.events).decode() if s.events else "[]",
+        _resource_json(s.resource), s.scope_name,
     )
+
+
+_last_resource: list[Any] = [None, None]
+
+
+def _resource_json(resource: dict[str, Any]) -> str:
+    # All spans of a request share one resource dict: encode it once.
+    if _last_resource[0] is not resource:
+        _last_resource[:] = [resource, orjson.dumps(resource).decode()]
+    return _last_resource[1]

@@ -13,9 +13,8 @@ around it are kept.
 """
 
 import base64
-import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,9 +60,24 @@ class Problem:
 
 @dataclass
 class FileRead:
+    """What a file held. With a ``sink``, spans are handed over after each request (a JSON line, a
+    protobuf message) instead of piling up, so a large file is read in bounded memory."""
+
     spans: list[RawSpan] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     fmt: str = "unknown"
+    sink: Callable[[list[RawSpan]], None] | None = None
+    emitted: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.emitted + len(self.spans)
+
+    def flush(self) -> None:
+        if self.sink is not None and self.spans:
+            self.emitted += len(self.spans)
+            self.sink(self.spans)
+            self.spans = []
 
 
 class _Bad(Exception):
@@ -366,7 +380,7 @@ def read_bytes(data: bytes, out: FileRead | None = None) -> FileRead:
     if stripped[:1] in (b"{", b"["):
         before = list(out.problems)
         _read_json(data, out)
-        if not out.spans and data[:1] == b"\n":
+        if not out.total and data[:1] == b"\n":
             # A protobuf request starts with 0x0A ("\n"); if the next byte happens to be "{" or "[",
             # the file looks like JSON. Prefer the protobuf reading when it yields spans.
             as_proto = FileRead(problems=before)
@@ -382,9 +396,11 @@ def read_bytes(data: bytes, out: FileRead | None = None) -> FileRead:
                 _spans_from_proto(_parse_proto(data[pos + 4:pos + 4 + size], pos), pos, out)
             except _Bad as exc:
                 out.problems.append(Problem(pos, str(exc)))
+            out.flush()
             pos += 4 + size
     else:
         _read_proto(data, out)
+    out.flush()
     return out
 
 
@@ -411,6 +427,7 @@ def _read_json(data: bytes, out: FileRead) -> None:
             out.fmt = "otlp-json-array"
             for i, req in enumerate(doc):
                 _spans_from_json(req, i, out)
+                out.flush()
         else:
             out.fmt = "otlp-json"
             _spans_from_json(doc, 0, out)
@@ -430,6 +447,7 @@ def _read_json(data: bytes, out: FileRead) -> None:
             continue
         good += 1
         _spans_from_json(req, lineno, out)
+        out.flush()
     if good == 0 and len(bad) > 1:
         # A multi-line document that is broken: one problem for the file, not one per line.
         try:
@@ -441,16 +459,12 @@ def _read_json(data: bytes, out: FileRead) -> None:
     out.problems.extend(bad)
 
 
-def read_file(path: str | Path) -> FileRead:
+def read_file(path: str | Path, sink: Callable[[list[RawSpan]], None] | None = None) -> FileRead:
     """Read a landing-zone file; never raises for bad content."""
+    out = FileRead(sink=sink)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        out = FileRead()
         out.problems.append(Problem(0, f"file could not be read: {exc}"))
         return out
-    return read_bytes(data)
-
-
-def write_gzip(path: Path, data: bytes) -> None:
-    path.write_bytes(gzip.compress(data, compresslevel=5))
+    return read_bytes(data, out)

@@ -29,7 +29,8 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 @contextmanager
-def connect(path: str | Path, *, wait_s: float = 600.0, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: str | Path, *, wait_s: float = 600.0, read_only: bool = False,
+            memory_limit: str = "2GB") -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, waiting (with jittered backoff) while another process holds the write lock.
 
     DuckDB allows one writer process per file; concurrent runs of a backfill queue here instead of
@@ -41,7 +42,9 @@ def connect(path: str | Path, *, wait_s: float = 600.0, read_only: bool = False)
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            # DuckDB's default (80 % of RAM) would let a day's rollup crowd out the parser processes;
+            # above the limit it spills to disk instead.
+            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() > deadline:

@@ -169,7 +169,8 @@ def test_ingest_reads_a_file_again_only_when_it_changed(paths: tuple[Path, Path]
             fh.write(b"\n" + orjson.dumps(b.request(_agent_trace(b.new_trace_id(), T))))
         assert ingest.changed_files(con, ingest.landing_files(landing)) == [str(f)]
         ingest.ingest_files(con, [str(f)], workers=1)
-        assert con.execute("SELECT count(*) FROM landed_spans").fetchall()[0][0] == 8
+        assert con.execute("SELECT sum(span_count) FROM landing_files").fetchall()[0][0] == 8
+        assert len(list(ingest.cache_dir(con).glob("*.parquet"))) == 1  # the first version was replaced
 
 
 def test_ingest_parallel_workers_give_the_same_rows(paths: tuple[Path, Path], tmp_path: Path) -> None:
