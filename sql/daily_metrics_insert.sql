@@ -8,8 +8,7 @@ SELECT CAST($day AS DATE) AS trace_date,
        quantile_cont(latency_ms, 0.99) AS latency_p99_ms,
        coalesce(sum(input_tokens), 0) AS input_tokens,
        coalesce(sum(output_tokens), 0) AS output_tokens,
-       (SELECT coalesce(sum(quarantine_count), 0) FROM landing_files WHERE list_contains(days, CAST($day AS DATE)))
-           AS quarantined,
+       (SELECT coalesce(sum(quarantine_count), 0) FROM quarantine_files(CAST($day AS DATE))) AS quarantined,
        (SELECT count(*) FROM eval_dataset WHERE trace_date = $day) AS dataset_records,
        now()::TIMESTAMP AS computed_at
 FROM masked_traces

@@ -1,5 +1,4 @@
--- Quarantined records vs spans read, over the files carrying spans of $day and the files that
--- yielded no span at all (undatable, so they count against every day until fixed or removed).
-SELECT sum(quarantine_count) AS quarantined, sum(span_count) AS spans
-FROM landing_files
-WHERE list_contains(days, CAST($day AS DATE)) OR span_count = 0;
+-- Quarantined records vs spans read for $day: over the files carrying spans of the day, plus the
+-- files that yielded no span at all, dated by their modification time (when they landed).
+SELECT coalesce(sum(quarantine_count), 0) AS quarantined, coalesce(sum(span_count), 0) AS spans
+FROM quarantine_files(CAST($day AS DATE));

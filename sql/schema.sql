@@ -72,3 +72,11 @@ CREATE TABLE IF NOT EXISTS daily_judge_results (
     trace_date DATE, judge VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT, unknown BIGINT,
     weighted_pass_rate DOUBLE, unknown_reasons MAP(VARCHAR, BIGINT), computed_at TIMESTAMP
 );
+
+-- The landed files that count for a day's quarantine figures: those with spans of the day, and those
+-- that yielded no span at all, dated by their modification time (when they landed).
+CREATE OR REPLACE MACRO quarantine_files(d) AS TABLE
+SELECT *
+FROM landing_files
+WHERE list_contains(days, d)
+   OR (span_count = 0 AND CAST(make_timestamp(mtime_ns // 1000) AS DATE) = d);

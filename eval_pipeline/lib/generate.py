@@ -22,6 +22,7 @@ import datetime
 import gzip
 import hashlib
 import math
+import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -1605,7 +1606,9 @@ def generate(landing_dir: Path, start: datetime.date, days: int, sessions_per_da
     for seq, (d, export, ext, data) in enumerate(files):
         folder = landing_dir / (start + datetime.timedelta(days=d)).isoformat()
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"otlp-{_stamp(export)}-{seq:05d}.{ext}").write_bytes(data)
+        path = folder / f"otlp-{_stamp(export)}-{seq:05d}.{ext}"
+        path.write_bytes(data)
+        os.utime(path, ns=(export, export))  # as if written by the exporter at export time
 
     formats: dict[str, int] = {}
     for _, _, ext, _ in files:

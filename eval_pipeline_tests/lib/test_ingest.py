@@ -4,6 +4,7 @@ are quarantined without losing their neighbours, and rebuilding a day changes no
 
 import datetime as dt
 import gzip
+import os
 from pathlib import Path
 
 import orjson
@@ -146,15 +147,20 @@ def test_ingest_bad_files_are_quarantined_and_good_data_kept(paths: tuple[Path, 
     (landing / "empty.json").write_bytes(b"")  # defect: empty file
     (landing / "cut.json.gz").write_bytes(gzip.compress(good)[:-30])  # defect: truncated gzip
     (landing / "logs.json").write_bytes(b'{"resourceLogs": []}')  # defect: wrong shape
+    landed = b.ns(T)
+    for name in ("empty.json", "cut.json.gz", "logs.json"):  # no span to date them: they count when they landed
+        os.utime(landing / name, ns=(landed, landed))
+    (landing / "old.json").write_bytes(b"")  # defect: empty, and landed on another day
+    os.utime(landing / "old.json", ns=(landed - 5 * 86_400 * 10**9,) * 2)
     result = _run(db, landing)
     assert result.traces == 2
     q = _rows(db, "SELECT source_file, position, reason FROM quarantine ORDER BY source_file, position")
     by_file = {Path(r["source_file"]).name for r in q}
-    assert by_file == {"mixed.jsonl", "empty.json", "cut.json.gz", "logs.json"}
+    assert by_file == {"mixed.jsonl", "empty.json", "cut.json.gz", "logs.json", "old.json"}
     assert any(r["position"] == 2 and Path(r["source_file"]).name == "mixed.jsonl" for r in q)
     with warehouse.connect(db) as con:
         quarantined, spans, share = ingest.quarantine_share(con, DAY)
-    assert spans == 8 and quarantined == len(q)
+    assert spans == 8 and quarantined == len(q) - 1  # all but old.json
     assert share == pytest.approx(quarantined / (quarantined + spans))
 
 
