@@ -14,6 +14,12 @@ SQL_DIR = PROJECT_ROOT / "sql"
 
 
 @functools.cache
+def schema_sql() -> list[str]:
+    """The DDL of ``sql/schema/*.sql``, in file-name order (each domain owns a file)."""
+    return [p.read_text() for p in sorted((SQL_DIR / "schema").glob("*.sql"))]
+
+
+@functools.cache
 def load_sql(name: str) -> str:
     """The text of ``sql/<name>.sql``; values are bound as parameters, never formatted in."""
     path = SQL_DIR / f"{name}.sql"
@@ -57,7 +63,8 @@ def connect(path: str | Path, *, wait_s: float = 600.0, read_only: bool = False,
             delay = min(delay * 2, 2.0)
     try:
         if not read_only:
-            con.execute(load_sql("schema"))
+            for ddl in schema_sql():
+                con.execute(ddl)
         yield con
     finally:
         con.close()
