@@ -35,7 +35,8 @@ def test_schedule_tick_targets_yesterday() -> None:
     schedule = d.resolve_schedule_def("daily_eval_schedule")
     tick = dt.datetime(2026, 11, 21, 0, 30, tzinfo=dt.UTC)
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                            repository_def=d.get_repository_def())
         result = schedule.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests] == ["2026-11-20"]
-    assert result.run_requests[0].job_name == "daily_eval"
+    assert schedule.job_name == "daily_eval"

@@ -1,4 +1,11 @@
+import datetime as dt
+import re
+
 import dagster as dg
+
+from eval_pipeline.defs.partitions import daily_partitions
+from eval_pipeline.lib import ingest
+from eval_pipeline.resources import LandingZone
 
 DAILY_CHAIN = dg.AssetSelection.groups("traces", "privacy", "dataset", "judging", "dashboards")
 
@@ -8,5 +15,41 @@ daily_eval = dg.define_asset_job(
     description="The daily chain for one UTC day: raw traces -> masked -> eval dataset -> judge scores -> dashboards.",
 )
 
-# Runs shortly after midnight UTC for the day that just ended (the last complete partition).
-daily_eval_schedule = dg.build_schedule_from_partitioned_job(daily_eval, hour_of_day=0, minute_of_hour=30)
+
+@dg.schedule(cron_schedule="30 0 * * *", job=daily_eval, execution_timezone="UTC")
+def daily_eval_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Every night at 00:30 UTC, the day that just ended."""
+    yesterday = (context.scheduled_execution_time.astimezone(dt.UTC) - dt.timedelta(days=1)).date()
+    return dg.RunRequest(run_key=yesterday.isoformat(), partition_key=yesterday.isoformat())
+
+
+_DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _file_day(path, mtime_ns: int) -> str:
+    """The day a landed file most likely belongs to: a YYYY-MM-DD folder in its path (the receiver's
+    layout), else the day it was written."""
+    for part in reversed(path.parts[:-1]):
+        if _DAY_DIR.match(part):
+            return part
+    return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC).date().isoformat()
+
+
+@dg.sensor(job=daily_eval, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
+    """New files in the landing zone: refresh the chain for the days they touch."""
+    cursor = int(context.cursor or 0)
+    newest = cursor
+    days: set[str] = set()
+    for path in ingest.landing_files(landing.dir()):
+        mtime = path.stat().st_mtime_ns
+        if mtime > cursor:
+            days.add(_file_day(path, mtime))
+            newest = max(newest, mtime)
+    valid = set(daily_partitions.get_partition_keys())
+    for day in sorted(days):
+        if day in valid:
+            yield dg.RunRequest(run_key=f"{day}@{newest}", partition_key=day)
+        else:
+            context.log.warning("Files for %s landed, which is outside the partitions; skipped.", day)
+    context.update_cursor(str(newest))
