@@ -8,7 +8,7 @@ import dagster as dg
 from eval_pipeline.definitions import defs
 
 CHAIN = {"raw_traces", "spans", "masked_traces", "eval_dataset", "judge_scores", "daily_metrics",
-         "daily_judge_results"}
+         "daily_judge_results", "daily_judge_strata", "daily_report"}
 
 
 def test_definitions_load_the_whole_chain() -> None:

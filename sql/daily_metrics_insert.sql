@@ -1,5 +1,12 @@
 -- Daily traffic health for $day, from masked tables only.
 INSERT INTO daily_metrics BY NAME
+WITH t AS (
+    SELECT * FROM masked_traces WHERE trace_date = $day
+),
+paths AS (
+    SELECT coalesce(nullif(array_to_string(tool_path, ' > '), ''), '(no tools)') AS path, count(*) AS traces
+    FROM t GROUP BY ALL ORDER BY traces DESC, path LIMIT 10
+)
 SELECT CAST($day AS DATE) AS trace_date,
        count(*) AS traces,
        avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,
@@ -10,6 +17,7 @@ SELECT CAST($day AS DATE) AS trace_date,
        coalesce(sum(output_tokens), 0) AS output_tokens,
        (SELECT coalesce(sum(quarantine_count), 0) FROM quarantine_files(CAST($day AS DATE))) AS quarantined,
        (SELECT count(*) FROM eval_dataset WHERE trace_date = $day) AS dataset_records,
+       (SELECT to_json(coalesce(list({'path': path, 'traces': traces} ORDER BY traces DESC, path), []))
+        FROM paths) AS top_tool_paths,
        now()::TIMESTAMP AS computed_at
-FROM masked_traces
-WHERE trace_date = $day;
+FROM t;
