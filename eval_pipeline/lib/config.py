@@ -34,10 +34,40 @@ class Judging:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """Thresholds of the drift and regression checks on the dashboards (today vs trailing 7 days)."""
+
+    alpha: float = 0.01  # one-sided significance of a pass-rate drop
+    min_baseline_days: int = 3
+    min_effective_n: float = 30.0  # per stratum comparisons need this many on both sides
+    psi_warn: float = 0.1
+    psi_error: float = 0.25
+    latency_p95_jump: float = 1.5  # today's p95 / trailing mean
+    error_rate_jump: float = 2.0
+    unknown_rate_max: float = 0.2  # per judge, when a model is configured
+    cost_per_record_jump: float = 2.0
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """Row policy and detectors of masked_traces."""
+
+    # A trace is dropped when any of its spans (or their resource) sets one of these attributes to true.
+    opt_out_attributes: tuple[str, ...] = ("eval.opt_out",)
+    drop_services: tuple[str, ...] = ()  # traces of these service.name values are dropped
+    drop_tenants: tuple[str, ...] = ()  # traces whose tenant (below) is listed are dropped
+    tenant_attributes: tuple[str, ...] = ("tenant.id", "tenant")  # span or resource attributes naming the tenant
+    # "" (off) or "presidio": person names through Presidio and a spaCy model you install yourself.
+    name_detector: str = ""
+    spacy_model: str = "en_core_web_sm"
+
+
+@dataclass(frozen=True)
 class Config:
     sampling: Sampling = field(default_factory=Sampling)
     quality: Quality = field(default_factory=Quality)
     judging: Judging = field(default_factory=Judging)
+    monitoring: Monitoring = field(default_factory=Monitoring)
 
 
 def _build(cls: type, data: Any, where: str) -> Any:

@@ -1,0 +1,71 @@
+"""Contract: the drift statistics behave (PSI zero for equal mixes, large for a shifted one; the
+pass-rate test flags a real drop and not noise), and the regression SQL + test find a planted drop
+per judge and per stratum in a warehouse while leaving stable judges alone."""
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from eval_pipeline.lib import drift, warehouse
+from eval_pipeline.lib.warehouse import load_sql
+
+DAY = dt.date(2026, 11, 20)
+
+
+def test_psi_zero_for_equal_mix_and_large_for_a_shift() -> None:
+    assert drift.psi({"a": 50, "b": 50}, {"a": 5, "b": 5}) == pytest.approx(0.0)
+    assert drift.psi({"a": 90, "b": 10}, {"a": 50, "b": 50}) > 0.25
+    assert 0 < drift.psi({"a": 50, "b": 50}, {"a": 55, "b": 45}) < 0.1
+    assert drift.psi({"a": 1}, {"b": 1}) > 1  # a new category is a shift, not a crash
+
+
+def test_compare_rates_flags_a_drop_but_not_noise() -> None:
+    drop = drift.compare_rates(0.80, 400, 0.95, 2000)
+    assert drop.p_value < 0.001 and drop.ci_high < 0
+    noise = drift.compare_rates(0.94, 400, 0.95, 2000)
+    assert noise.p_value > 0.1
+    up = drift.compare_rates(0.99, 400, 0.95, 2000)
+    assert up.p_value > 0.5  # one-sided: an improvement is never a regression
+    assert drift.compare_rates(0.9, 0, 0.9, 10) is None
+
+
+def _scores(rates: dict[tuple[str, str], dict[dt.date, float]], n: int = 300) -> tuple[list[dict], list[dict]]:
+    rng = random.Random(1)
+    scores, records = [], []
+    for (judge, stratum), by_day in rates.items():
+        for day, rate in by_day.items():
+            for i in range(n):
+                tid = f"{judge}-{stratum}-{day}-{i}"
+                if judge == "no_error":
+                    records.append({"trace_id": tid, "trace_date": day, "stratum": stratum, "weight": 1.0})
+                scores.append({"trace_id": tid if judge == "no_error" else tid.replace(judge, "no_error"),
+                               "trace_date": day, "judge": judge,
+                               "verdict": "pass" if rng.random() < rate else "fail"})
+    return scores, records
+
+
+def test_pass_rate_regressions_find_a_planted_drop(tmp_path: Path) -> None:
+    days = [DAY - dt.timedelta(days=k) for k in range(8)]
+    base = {d: 0.95 for d in days}
+    rates = {
+        ("no_error", "search | ok"): {**base, DAY: 0.95},
+        ("no_error", "refund | ok"): {**base, DAY: 0.55},  # defect: one stratum collapses today
+        ("relevance", "search | ok"): dict(base),
+        ("relevance", "refund | ok"): dict(base),
+    }
+    scores, records = _scores(rates)
+    with warehouse.connect(tmp_path / "wh.duckdb") as con:
+        con.register("s", pa.Table.from_pylist(scores))
+        con.register("r", pa.Table.from_pylist(records))
+        con.execute("INSERT INTO judge_scores BY NAME SELECT * FROM s")
+        con.execute("INSERT INTO eval_dataset BY NAME SELECT * FROM r")
+        rows = con.execute(load_sql("dashboards/judge_rates_baseline"), {"day": DAY}).fetchall()
+    drops, compared = drift.pass_rate_regressions(rows, alpha=0.01, min_baseline_days=3, min_effective_n=30)
+    assert len(compared) == 6  # two judges overall + two strata each
+    assert [d.split(":")[0] for d in drops] == ["no_error", "no_error [refund | ok]"]
+    assert "95 % interval" in drops[0]
+    quiet, _ = drift.pass_rate_regressions(rows, alpha=0.01, min_baseline_days=9, min_effective_n=30)
+    assert quiet == []  # not enough baseline days: nothing is compared
