@@ -41,6 +41,8 @@ SCHEMA = pa.schema(
        ("span_date", pa.date32())]
 )
 _START_IDX = normalize.COLUMNS.index("start_ns")
+# JSON columns arrive as UTF-8 bytes: copied into Arrow as binary, then validated as strings.
+_JSON_IDX = {normalize.COLUMNS.index(c) for c in ("attributes", "events", "resource")}
 # Rows per Parquet batch: bounds a parser's memory whatever the file size.
 _BATCH_ROWS = 20_000
 
@@ -108,7 +110,8 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
         cols = list(zip(*rows, strict=True))
         days = [s // _NS_PER_DAY for s in cols[_START_IDX]]
         day_numbers.update(days)
-        arrays = [pa.array(cols[i], type=SCHEMA.field(i).type) for i in range(len(normalize.COLUMNS))]
+        arrays = [pa.array(cols[i], type=pa.binary()).cast(_STR) if i in _JSON_IDX
+                  else pa.array(cols[i], type=SCHEMA.field(i).type) for i in range(len(normalize.COLUMNS))]
         arrays += [pa.array([path] * n, _STR), pa.array(positions, pa.int64()),
                    pa.array(range(state["count"], state["count"] + n), pa.int64()),
                    pa.array(days, pa.int32()).cast(pa.date32())]

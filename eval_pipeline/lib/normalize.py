@@ -50,6 +50,7 @@ _MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "us
                    "gen_ai.choice": "assistant"}
 
 # Columns of a canonical span row, in order (the Parquet cache of ingest.py, then the spans table).
+# attributes, events and resource are UTF-8 JSON bytes (Arrow takes bytes without re-encoding).
 COLUMNS = (
     "trace_id", "span_id", "parent_span_id", "name", "kind", "span_type", "start_ns", "end_ns",
     "status", "error_type", "error_message", "service_name", "model", "provider",
@@ -124,6 +125,8 @@ def _message_text(msg: dict[str, Any]) -> str | None:
 
 def _messages(value: Any) -> list[dict[str, Any]] | None:
     """A list of role-tagged messages, if the value is (or wraps) one."""
+    if value is None:
+        return None
     value = _decode(value)
     if isinstance(value, dict):
         if isinstance(value.get("messages"), list):
@@ -304,8 +307,9 @@ def _key_convention(k: str) -> tuple[str | None, bool]:
 def conventions_of(attrs: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
     seen = set()
     legacy = False
+    cached = _KEY_CONVENTIONS.get
     for k in attrs:
-        conv, is_legacy = _key_convention(k)
+        conv, is_legacy = cached(k) or _key_convention(k)
         if conv:
             seen.add(conv)
         legacy = legacy or is_legacy
@@ -418,7 +422,7 @@ def normalize_span(s: RawSpan) -> tuple:
         None if tool_name is None else str(tool_name), None if tool_call_id is None else str(tool_call_id),
         tool_args, tool_result, _documents(a, span_type, outputs),
         None if session_id is None else str(session_id), None if user_id is None else str(user_id),
-        conventions, orjson.dumps(a).decode(), orjson.dumps(s.events).decode() if s.events else "[]",
+        conventions, orjson.dumps(a), orjson.dumps(s.events) if s.events else b"[]",
         _resource_json(s.resource), s.scope_name,
     )
 
@@ -426,8 +430,8 @@ def normalize_span(s: RawSpan) -> tuple:
 _last_resource: list[Any] = [None, None]
 
 
-def _resource_json(resource: dict[str, Any]) -> str:
+def _resource_json(resource: dict[str, Any]) -> bytes:
     # All spans of a request share one resource dict: encode it once.
     if _last_resource[0] is not resource:
-        _last_resource[:] = [resource, orjson.dumps(resource).decode()]
+        _last_resource[:] = [resource, orjson.dumps(resource)]
     return _last_resource[1]

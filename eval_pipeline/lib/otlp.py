@@ -197,7 +197,11 @@ def _attributes(items: Any, problems: list[Problem] | None, position: int) -> di
         key = a.get("key")
         if key is None:
             continue
-        val = _any_value(a.get("value"))
+        v = a.get("value")
+        # Fast path: most attributes are strings.
+        val = v.get("stringValue") if type(v) is dict else None
+        if val is None:
+            val = _any_value(v)
         if isinstance(val, str) and len(val) > MAX_ATTRIBUTE_CHARS:
             if problems is not None:
                 problems.append(
