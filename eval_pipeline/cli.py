@@ -1,4 +1,5 @@
-"""The ``eval-pipeline`` command: ``demo`` (sample traffic through the whole chain) and ``generate``."""
+"""The ``eval-pipeline`` command: ``demo`` (sample traffic through the whole chain), ``generate``, ``run``
+and ``export`` (the dev-eval dataset as JSONL and Parquet files)."""
 
 import argparse
 import datetime as dt
@@ -126,6 +127,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run_days(days) else 1
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from eval_pipeline.lib import export
+    from eval_pipeline.resources import Settings, Warehouse
+
+    wh = Warehouse()
+    if not wh.file().is_file():
+        print(f"The warehouse {wh.file()} does not exist; set EVAL_WAREHOUSE or run the pipeline first.",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Settings().reports_dir() / "datasets"
+    formats = ("jsonl", "parquet") if args.format == "both" else (args.format,)
+    try:
+        with wh.get_connection(read_only=True) as con:
+            result = export.export_dev_eval(con, out, args.end, formats)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Exported {result.records} records of the dev-eval dataset {result.window_start}..{result.window_end} "
+          f"(version {result.dataset_version}) to {result.folder}:")
+    for f in result.files:
+        print(f"  {f.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="eval-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("start", type=_date)
     p.add_argument("end", type=_date)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("export", help="write the dev-eval dataset as JSONL and Parquet for eval tools")
+    p.add_argument("--end", type=_date, default=None,
+                   help="the window's last day, YYYY-MM-DD (default: the newest dev-eval dataset built)")
+    p.add_argument("--out", default=None, help="folder to write into (default: $EVAL_REPORTS_DIR/datasets)")
+    p.add_argument("--format", choices=["jsonl", "parquet", "both"], default="both")
+    p.set_defaults(func=cmd_export)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -53,12 +53,11 @@ def test_daily_eval_materializes_a_partition(traffic: dict[str, Path]) -> None:
         assert result.success
         checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert checks == {"trace_id_present": True, "trace_id_unique": True, "trace_date_is_partition": True,
-                      "latency_non_negative": True, "status_in_set": True,
-                      "quarantine_share_below_threshold": True,
-                      # no earlier days to compare with: the drift checks pass and say so
-                      "judge_pass_rate_no_regression": True, "traffic_no_drift": True,
-                      "judges_answer_and_cost_stable": True}
+    assert {"trace_id_present", "trace_id_unique", "trace_date_is_partition", "latency_non_negative",
+            "status_in_set", "quarantine_share_below_threshold", "judge_pass_rate_no_regression",
+            "traffic_no_drift", "judges_answer_and_cost_stable"} <= set(checks)
+    # every check passes on the sample day (the drift checks have no earlier days and say so)
+    assert [name for name, passed in checks.items() if not passed] == []
     with duckdb.connect(str(traffic["warehouse"]), read_only=True) as con:
         for table in ("raw_traces", "spans", *DOWNSTREAM):
             dates = con.execute(f"SELECT DISTINCT trace_date FROM {table}").fetchall()  # noqa: S608

@@ -6,9 +6,21 @@ falls back to a default.
 
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A slice of the traffic: empty means no restriction."""
+
+    services: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()  # a trace matches when any of its models is listed
+    start_date: str = ""  # ISO dates; days outside [start_date, end_date] get an empty dataset
+    end_date: str = ""
+    # A SQL predicate over masked_traces columns, e.g. "root_span_name = 'checkout'"; no subqueries.
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -18,6 +30,29 @@ class Sampling:
     error_oversample: float = 3.0
     # Part of the membership hash: change it to draw a different (still deterministic) sample.
     seed: str = "eval-pipeline"
+    # Latency tiers: the day's own quantiles, unless SLO thresholds (ms) are given.
+    latency_quantiles: tuple[float, ...] = (0.5, 0.9, 0.99)
+    latency_slo_ms: tuple[float, ...] = ()
+    # Caps on the expected number of records per session / user; 0 means no cap.
+    max_per_session: int = 5
+    max_per_user: int = 20
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass(frozen=True)
+class DatasetChecks:
+    min_size: int = 1
+    max_size: int = 1000
+    error_share_tolerance: float = 0.1  # absolute, on the share of error records
+    weight_sum_tolerance: float = 0.1  # relative, on the weighted count vs. eligible traces
+    drift_days: int = 7  # trailing days the stratum mix is compared with
+    psi_warn: float = 0.1
+    psi_error: float = 0.25
+
+
+@dataclass(frozen=True)
+class DevEval:
+    window_days: int = 7  # the dev-eval dataset of day D unites the daily datasets of D-6 .. D
 
 
 @dataclass(frozen=True)
@@ -26,11 +61,36 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class CustomJudge:
+    """A guideline judge: an LLM judge whose rubric is ``guideline``, for the records it applies to
+    (``tools``: traces that called any of them, empty for all; ``status``: 'any', 'ok' or 'error')."""
+
+    name: str = ""
+    guideline: str = ""
+    tools: tuple[str, ...] = ()
+    status: str = "any"
+
+
+@dataclass(frozen=True)
 class Judging:
     judges: tuple[str, ...] = ("no_error", "non_empty_response", "relevance")
     concurrency: int = 8
     timeout_s: float = 60.0
     num_retries: int = 2
+    max_backoff_s: float = 30.0
+    max_tokens: int = 512
+    # USD a run may spend on judge calls; 0 means no limit.
+    budget_usd: float = 0.0
+    # Prices for a model missing from litellm's price map, in USD per million tokens; 0 means not set.
+    input_price_per_mtok: float = 0.0
+    output_price_per_mtok: float = 0.0
+    latency_slo_ms: float = 10_000.0
+    # Custom guideline judges; each runs on every day, listed in ``judges`` or not.
+    custom: tuple[CustomJudge, ...] = ()
+    # Human labels: a CSV or JSON-lines file with trace_id, judge, label (besides the human_labels
+    # table and the traces' own feedback); judge_agreement warns when Cohen's kappa is below min_kappa.
+    labels_file: str = ""
+    min_kappa: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -65,9 +125,12 @@ class Privacy:
 @dataclass(frozen=True)
 class Config:
     sampling: Sampling = field(default_factory=Sampling)
+    dataset_checks: DatasetChecks = field(default_factory=DatasetChecks)
+    dev_eval: DevEval = field(default_factory=DevEval)
     quality: Quality = field(default_factory=Quality)
     judging: Judging = field(default_factory=Judging)
     monitoring: Monitoring = field(default_factory=Monitoring)
+    privacy: Privacy = field(default_factory=Privacy)
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
@@ -91,7 +154,11 @@ def _build(cls: type, data: Any, where: str) -> Any:
             if not isinstance(value, list):
                 msg = f"{where}.{name} must be a list, got {value!r}."
                 raise ValueError(msg)
-            kwargs[name] = tuple(value)
+            item = get_args(f.type)[0] if get_args(f.type) else None
+            if is_dataclass(item):
+                kwargs[name] = tuple(_build(item, v, f"{where}.{name}[{i}]") for i, v in enumerate(value))
+            else:
+                kwargs[name] = tuple(value)
         elif isinstance(default, float) and type(value) in (int, float):
             kwargs[name] = float(value)
         elif type(value) is type(default):

@@ -1,0 +1,145 @@
+import datetime as dt
+
+import dagster as dg
+
+from eval_pipeline.lib import sampling
+from eval_pipeline.lib.config import DatasetChecks
+from eval_pipeline.lib.expectations import Rule, validate
+from eval_pipeline.lib.warehouse import load_sql
+from eval_pipeline.resources import Settings, Warehouse
+
+
+def eval_dataset_rules(c: DatasetChecks) -> list[Rule]:
+    return [
+        Rule("dataset_size_within_bounds", "ExpectTableRowCountToBeBetween",
+             {"min_value": c.min_size, "max_value": c.max_size},
+             "The day's dataset has between dataset_checks.min_size and max_size records."),
+        Rule("no_duplicate_requests", "ExpectColumnValuesToBeUnique", {"column": "request_key"},
+             "No two records carry the same normalised request."),
+        Rule("inclusion_probability_in_unit_interval", "ExpectColumnValuesToBeBetween",
+             {"column": "inclusion_probability", "min_value": 0, "max_value": 1, "strict_min": True},
+             "Every record's inclusion probability lies in (0, 1]."),
+        Rule("weight_at_least_one", "ExpectColumnValuesToBeBetween", {"column": "weight", "min_value": 1},
+             "Every record stands for at least itself (weight = traces / inclusion probability >= 1)."),
+    ]
+
+
+# The rules' names and descriptions; the bounds are read from the config when the checks run.
+_RULES = eval_dataset_rules(DatasetChecks())
+
+
+def _partition_day(context: dg.AssetCheckExecutionContext, asset: str) -> dt.date:
+    key = context.run.tags.get("dagster/partition")
+    if not key:
+        msg = f"{asset} checks run for one day: launch them with a partition (dagster/partition tag)."
+        raise ValueError(msg)
+    return dt.date.fromisoformat(key)
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(r.name, asset="eval_dataset", description=r.description) for r in _RULES],
+    can_subset=True,
+)
+def eval_dataset_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, settings: Settings):
+    """The Great Expectations suite on the day's eval_dataset: one check per rule."""
+    day = _partition_day(context, "eval_dataset")
+    with warehouse.get_connection() as con:
+        df = con.sql(load_sql("eval_dataset_checks_frame"), params={"day": day}).pl()
+    selected = {k.name for k in context.selected_asset_check_keys}
+    rules = [r for r in eval_dataset_rules(settings.config().dataset_checks) if r.name in selected]
+    for res in validate(df, rules):
+        yield dg.AssetCheckResult(
+            asset_key="eval_dataset", check_name=res.name, passed=res.success,
+            metadata={"records": len(df), "unexpected_count": res.unexpected_count or 0,
+                      # keys, ids and numbers only: never trace text
+                      "unexpected_sample": dg.MetadataValue.json([str(v) for v in res.unexpected_sample[:10]])},
+        )
+
+
+@dg.asset_check(asset="eval_dataset", description="Every stratum with eligible traffic has at least one record.")
+def every_stratum_represented(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every stratum with eligible traffic that day has at least one record in the dataset."""
+    day = _partition_day(context, "eval_dataset")
+    with warehouse.get_connection() as con:
+        sampling.day_selection(con, day)
+        missing = [s for (s,) in con.execute(
+            "SELECT stratum FROM eval_dataset_strata WHERE trace_date = $day AND traces > 0 AND records = 0 "
+            "ORDER BY traces DESC", {"day": day}).fetchall()]
+        strata = con.execute("SELECT count(*) FROM eval_dataset_strata WHERE trace_date = $day",
+                             {"day": day}).fetchall()[0][0]
+    return dg.AssetCheckResult(passed=not missing, metadata={
+        "strata": strata, "strata_without_records": len(missing),
+        "missing_sample": dg.MetadataValue.json(missing[:10])})
+
+
+@dg.asset_check(asset="eval_dataset", description="The share of error records matches the share the allocation "
+                "targets (errors oversampled by sampling.error_oversample) within dataset_checks.error_share_tolerance.")
+def error_share_matches_target(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+                               settings: Settings) -> dg.AssetCheckResult:
+    """The dataset's error share is the targeted one (expected under the design) within tolerance."""
+    day = _partition_day(context, "eval_dataset")
+    tolerance = settings.config().dataset_checks.error_share_tolerance
+    with warehouse.get_connection() as con:
+        sel = sampling.day_selection(con, day)
+        errors = con.execute("SELECT count(*) FROM eval_dataset WHERE trace_date = $day AND status = 'error'",
+                             {"day": day}).fetchall()[0][0]
+    share = errors / sel.records if sel.records else 0.0
+    target = sel.expected_error_share or 0.0
+    return dg.AssetCheckResult(passed=abs(share - target) <= tolerance, metadata={
+        "error_share": round(share, 4), "target": round(target, 4), "tolerance": tolerance,
+        "error_records": errors, "records": sel.records})
+
+
+@dg.asset_check(asset="eval_dataset", description="The records' weights add up to the day's eligible trace count "
+                "within dataset_checks.weight_sum_tolerance (relative) or three standard errors.")
+def weights_sum_to_eligible_traces(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+                                   settings: Settings) -> dg.AssetCheckResult:
+    """The weighted record count estimates the day's eligible traces (Poisson sampling: within noise)."""
+    day = _partition_day(context, "eval_dataset")
+    tolerance = settings.config().dataset_checks.weight_sum_tolerance
+    with warehouse.get_connection() as con:
+        sel = sampling.day_selection(con, day)
+    gap = abs(sel.weight_sum - sel.eligible_traces)
+    allowed = max(tolerance * sel.eligible_traces, 3 * sel.weight_sum_se)
+    return dg.AssetCheckResult(passed=gap <= allowed, metadata={
+        "weight_sum": round(sel.weight_sum, 1), "eligible_traces": sel.eligible_traces,
+        "standard_error": round(sel.weight_sum_se, 1), "allowed_gap": round(allowed, 1)})
+
+
+@dg.asset_check(asset="eval_dataset", description="The day's stratum mix is close to the trailing days' "
+                "(population stability index; warning above dataset_checks.psi_warn, error above psi_error).")
+def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+                       settings: Settings) -> dg.AssetCheckResult:
+    """The day's eligible traffic per stratum has not drifted from the trailing days (PSI)."""
+    day = _partition_day(context, "eval_dataset")
+    c = settings.config().dataset_checks
+    with warehouse.get_connection() as con:
+        sampling.day_selection(con, day)
+        current = sampling.mix(con.execute(load_sql("eval_dataset_stratum_mix"),
+                                           {"start": day, "end": day}).fetchall())
+        baseline = sampling.mix(con.execute(load_sql("eval_dataset_stratum_mix"), {
+            "start": day - dt.timedelta(days=c.drift_days), "end": day - dt.timedelta(days=1)}).fetchall())
+    if not baseline:
+        return dg.AssetCheckResult(passed=True, metadata={
+            "psi": 0.0, "note": f"no selection in the {c.drift_days} days before {day}: nothing to compare"})
+    index = sampling.psi(current, baseline)
+    severity = dg.AssetCheckSeverity.ERROR if index > c.psi_error else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(passed=index <= c.psi_warn, severity=severity, metadata={
+        "psi": round(index, 4), "psi_warn": c.psi_warn, "psi_error": c.psi_error,
+        "trailing_days": c.drift_days, "strata_today": len(current), "strata_trailing": len(baseline)})
+
+
+@dg.asset_check(asset="dev_eval_dataset", description="Every day of the dev-eval window has a selected eval dataset.")
+def dev_eval_window_complete(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+                             settings: Settings) -> dg.AssetCheckResult:
+    """Every day of the window had its eval_dataset selected before the dev-eval dataset was assembled."""
+    end = _partition_day(context, "dev_eval_dataset")
+    days = max(1, settings.config().dev_eval.window_days)
+    start = end - dt.timedelta(days=days - 1)
+    with warehouse.get_connection() as con:
+        selected = {d for (d,) in con.execute(
+            "SELECT trace_date FROM eval_dataset_days WHERE trace_date BETWEEN $start AND $end",
+            {"start": start, "end": end}).fetchall()}
+    missing = [str(start + dt.timedelta(days=i)) for i in range(days) if start + dt.timedelta(days=i) not in selected]
+    return dg.AssetCheckResult(passed=not missing, metadata={
+        "window": f"{start}..{end}", "days_without_dataset": dg.MetadataValue.json(missing)})

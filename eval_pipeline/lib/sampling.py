@@ -1,0 +1,200 @@
+"""Select a day's eval dataset from masked traces, and measure how a day's stratum mix drifted.
+
+The selection itself is SQL (``sql/eval_dataset_*.sql``); this module binds the configuration to it,
+runs the statements in order and guards the one piece that cannot be a bound parameter: the
+configured ``filters.where`` predicate. Everything here reads ``masked_traces`` only.
+"""
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import duckdb
+
+from eval_pipeline.lib.config import Filters, Sampling
+from eval_pipeline.lib.warehouse import load_sql
+
+_PREDICATE_MARKER = "/* predicate */ TRUE"
+# Smoothing for strata present on one side only of a PSI comparison (a share of 0 has no logarithm).
+_PSI_EPSILON = 1e-4
+
+
+@dataclass(frozen=True)
+class DaySelection:
+    """What a day's selection produced (one row of ``eval_dataset_days``)."""
+
+    traces: int
+    filtered_out: int
+    traces_without_request: int
+    eligible_traces: int
+    unique_requests: int
+    strata: int
+    records: int
+    expected_records: float
+    expected_error_share: float | None
+    weight_sum: float
+    weight_sum_se: float
+    latency_thresholds: list[float]
+    dataset_version: str | None
+
+
+def validate_sampling(s: Sampling) -> None:
+    """Raise ``ValueError`` with a sentence naming the setting when the sampling config cannot work."""
+    if s.target_size < 0 or s.min_per_stratum < 0:
+        msg = "sampling.target_size and sampling.min_per_stratum must be zero or more."
+        raise ValueError(msg)
+    if s.error_oversample <= 0:
+        msg = f"sampling.error_oversample must be above 0 (1 means no oversampling), got {s.error_oversample}."
+        raise ValueError(msg)
+    if s.max_per_session < 0 or s.max_per_user < 0:
+        msg = "sampling.max_per_session and sampling.max_per_user must be zero (no cap) or more."
+        raise ValueError(msg)
+    thresholds = s.latency_slo_ms or s.latency_quantiles
+    name = "latency_slo_ms" if s.latency_slo_ms else "latency_quantiles"
+    if not thresholds:
+        msg = "sampling.latency_quantiles is empty; give at least one quantile, e.g. [0.5, 0.9, 0.99]."
+        raise ValueError(msg)
+    if any(not isinstance(t, int | float) for t in thresholds) or list(thresholds) != sorted(set(thresholds)):
+        msg = f"sampling.{name} must be increasing numbers without repeats, got {list(thresholds)}."
+        raise ValueError(msg)
+    if not s.latency_slo_ms and not all(0 < q < 1 for q in s.latency_quantiles):
+        msg = f"sampling.latency_quantiles must lie strictly between 0 and 1, got {list(s.latency_quantiles)}."
+        raise ValueError(msg)
+    for key in ("start_date", "end_date"):
+        value = getattr(s.filters, key)
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                msg = f"sampling.filters.{key} must be a date like 2026-11-20, got {value!r}."
+                raise ValueError(msg) from None
+
+
+def tier_names(s: Sampling) -> list[str]:
+    """One name per latency threshold: ``p50`` for a quantile, ``800ms`` for an SLO threshold."""
+    if s.latency_slo_ms:
+        return [f"{t:g}ms" for t in s.latency_slo_ms]
+    return [f"p{q * 100:g}" for q in s.latency_quantiles]
+
+
+def source_view_sql(predicate: str) -> str:
+    """The ``eval_source`` view: ``masked_traces`` narrowed by ``predicate`` (empty: all rows).
+
+    The predicate must parse as one boolean expression over ``masked_traces`` columns: no subquery, no
+    second statement, no other table, so a config can narrow the slice but never read ``raw_traces``.
+    """
+    template = load_sql("eval_dataset_source")
+    predicate = predicate.strip()
+    if not predicate:
+        return template
+    ddl = template.replace(_PREDICATE_MARKER, predicate)
+    query = ddl.split("eval_source AS", 1)[1].strip().rstrip(";")
+    _check_predicate(predicate, query)
+    return ddl
+
+
+def _check_predicate(predicate: str, query: str) -> None:
+    problem = f"sampling.filters.where ({predicate!r}) must be one SQL condition over masked_traces columns"
+    with duckdb.connect() as con:
+        parsed = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchall()[0][0])
+    if parsed.get("error"):
+        msg = f"{problem}; DuckDB cannot parse it: {parsed.get('error_message')}. Fix the condition."
+        raise ValueError(msg)
+    statements = parsed["statements"]
+    node = statements[0]["node"] if len(statements) == 1 else {}
+    from_table = node.get("from_table") or {}
+    if (node.get("type") != "SELECT_NODE" or from_table.get("type") != "BASE_TABLE"
+            or from_table.get("table_name") != "masked_traces" or _mentions(node.get("where_clause"), "SUBQUERY")
+            or node.get("group_expressions") or node.get("having") or node.get("modifiers")):
+        msg = f"{problem}, without subqueries, other tables or extra clauses. Rewrite it as a plain condition."
+        raise ValueError(msg)
+
+
+def _mentions(tree: object, kind: str) -> bool:
+    if isinstance(tree, dict):
+        return tree.get("class") == kind or tree.get("type") == kind or any(
+            _mentions(v, kind) for v in tree.values())
+    if isinstance(tree, list):
+        return any(_mentions(v, kind) for v in tree)
+    return False
+
+
+def _filter_params(f: Filters) -> dict:
+    return {"services": list(f.services), "models": list(f.models),
+            "start_date": dt.date.fromisoformat(f.start_date) if f.start_date else None,
+            "end_date": dt.date.fromisoformat(f.end_date) if f.end_date else None}
+
+
+def select_day(con: duckdb.DuckDBPyConnection, day: dt.date, s: Sampling) -> DaySelection:
+    """Replace ``day``'s rows of ``eval_dataset``, ``eval_dataset_strata`` and ``eval_dataset_days``.
+
+    The caller owns the transaction; the temp tables ``eval_eligible`` and ``eval_population`` stay on
+    the connection for inspection until it closes.
+    """
+    validate_sampling(s)
+    con.execute(source_view_sql(s.filters.where))
+    for table in ("eval_dataset", "eval_dataset_strata", "eval_dataset_days"):
+        con.execute(f"DELETE FROM {table} WHERE trace_date = $day", {"day": day})  # noqa: S608 - fixed names
+    con.execute(load_sql("eval_dataset_eligible"), {"day": day, "seed": s.seed, **_filter_params(s.filters)})
+    if s.latency_slo_ms:
+        thresholds = [float(t) for t in s.latency_slo_ms]
+    else:
+        thresholds = con.execute(load_sql("eval_dataset_thresholds"),
+                                 {"latency_quantiles": [float(q) for q in s.latency_quantiles]}).fetchall()[0][0]
+        # A day without latencies (or without eligible traces) still needs one threshold per tier name.
+        thresholds = [math.nan if t is None else float(t) for t in thresholds or [None] * len(s.latency_quantiles)]
+    con.execute(load_sql("eval_dataset_population"), {
+        "target_size": s.target_size, "min_per_stratum": s.min_per_stratum,
+        "error_oversample": s.error_oversample, "latency_thresholds": thresholds, "tier_names": tier_names(s),
+        "max_per_session": s.max_per_session, "max_per_user": s.max_per_user,
+    })
+    con.execute(load_sql("eval_dataset_insert"), {"day": day})
+    con.execute(load_sql("eval_dataset_strata_insert"), {"day": day})
+    con.execute(load_sql("eval_dataset_days_insert"),
+                {"day": day, "target_size": s.target_size, "latency_thresholds": thresholds})
+    con.execute(load_sql("eval_dataset_version"), {"day": day})
+    con.execute(load_sql("eval_dataset_days_version"), {"day": day})
+    return day_selection(con, day)
+
+
+def day_selection(con: duckdb.DuckDBPyConnection, day: dt.date) -> DaySelection:
+    """The stored bookkeeping of ``day``'s selection; raises when the day was never selected."""
+    cur = con.execute("SELECT * EXCLUDE (trace_date, target_size) FROM eval_dataset_days WHERE trace_date = $day",
+                      {"day": day})
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not rows:
+        msg = f"No eval dataset was selected for {day}; materialize eval_dataset for that partition first."
+        raise LookupError(msg)
+    row = dict(zip(names, rows[0], strict=True))
+    row["latency_thresholds"] = list(row["latency_thresholds"] or [])
+    for key in ("unique_requests", "strata", "records"):
+        row[key] = row[key] or 0
+    return DaySelection(**row)
+
+
+def psi(current: Mapping[str, float], baseline: Mapping[str, float]) -> float:
+    """Population stability index between two mixes (counts or shares per category).
+
+    Categories present on one side only count with a share of 1e-4 on the other, so a stratum that
+    appears or vanishes raises the index instead of dividing by zero. Empty mixes give 0.
+    """
+    cur_total, base_total = sum(current.values()), sum(baseline.values())
+    if cur_total <= 0 or base_total <= 0:
+        return 0.0
+    total = 0.0
+    for key in set(current) | set(baseline):
+        a = max(current.get(key, 0.0) / cur_total, _PSI_EPSILON)
+        b = max(baseline.get(key, 0.0) / base_total, _PSI_EPSILON)
+        total += (a - b) * math.log(a / b)
+    return total
+
+
+def mix(rows: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """Sum ``(category, count)`` pairs into one mapping."""
+    out: dict[str, float] = {}
+    for key, n in rows:
+        out[key] = out.get(key, 0.0) + float(n)
+    return out

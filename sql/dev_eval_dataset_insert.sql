@@ -1,0 +1,21 @@
+-- The dev-eval dataset for the window [$start, $end]: the daily eval records of those days, with a
+-- request seen on several days collapsed into one record whose weight carries every day's weight (so
+-- weighted sums still estimate the window's traffic). The representative is chosen by a keyed hash.
+-- Parameters: $start, $end, $seed.
+INSERT INTO dev_eval_dataset BY NAME
+WITH window_records AS (
+    SELECT *, coalesce(request_key, md5(lower(trim(regexp_replace(request, '\s+', ' ', 'g'))))) AS dedup_key
+    FROM eval_dataset
+    WHERE trace_date BETWEEN $start AND $end
+),
+grouped AS (
+    SELECT dedup_key, sum(weight) AS weight, sum(duplicate_count) AS duplicate_count,
+           arg_min(w, {'k': md5($seed || ':representative:' || trace_id), 'id': trace_id}) AS r
+    FROM window_records AS w
+    GROUP BY dedup_key
+)
+SELECT CAST($end AS DATE) AS window_end, CAST($start AS DATE) AS window_start, r.trace_id, r.trace_date,
+       r.request, r.response, r.tool_path, r.retrieved_context, r.status, r.latency_tier, r.stratum, r.model,
+       r.service_name, r.latency_ms, r.inclusion_probability, weight, duplicate_count,
+       dedup_key AS request_key, NULL AS dataset_version
+FROM grouped;
