@@ -151,6 +151,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_receive(args: argparse.Namespace) -> int:
+    from eval_pipeline.lib import receiver
+    from eval_pipeline.resources import LandingZone
+
+    landing = LandingZone().dir()
+    try:
+        server = receiver.Receiver((args.host, args.port), receiver.ReceiverConfig(landing_dir=landing))
+    except OSError as exc:
+        print(f"Cannot listen on {args.host}:{args.port}: {exc}. Pick another --port or stop the other "
+              "process.", file=sys.stderr)
+        return 2
+    print(f"Receiving OTLP/HTTP traces on {server.url} into {landing}/receiver/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        print(f"Stopped: {server.accepted_batches} batches, {server.accepted_spans} spans accepted.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="eval-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -181,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="folder to write into (default: $EVAL_REPORTS_DIR/datasets)")
     p.add_argument("--format", choices=["jsonl", "parquet", "both"], default="both")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("receive", help="serve OTLP/HTTP (POST /v1/traces) and write batches to the landing zone")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=4318)
+    p.set_defaults(func=cmd_receive)
 
     args = parser.parse_args(argv)
     return args.func(args)

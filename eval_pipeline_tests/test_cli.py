@@ -3,6 +3,12 @@ sample traffic and reports what landed, `eval-pipeline run` runs a range, and ba
 clear message."""
 
 import datetime as dt
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,3 +51,29 @@ def test_cli_run_rejects_an_empty_range(capsys: pytest.CaptureFixture, tmp_path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     assert cli.main(["run", "2026-11-20", "2026-11-19"]) == 2
     assert "before the start day" in capsys.readouterr().err
+
+
+def test_cli_receive_serves_until_interrupted(pipeline_env: dict[str, Path]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = str(Path(sys.executable).parent / "eval-pipeline")
+    proc = subprocess.Popen([exe, "receive", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/traces", data=b'{"resourceSpans": []}',
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    assert resp.status == 200
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+                time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/v1/traces" in out and "Stopped: 1 batches" in out
+    assert list((pipeline_env["landing"] / "receiver").rglob("*.json"))

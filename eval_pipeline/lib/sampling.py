@@ -18,7 +18,6 @@ from eval_pipeline.lib.warehouse import load_sql
 
 _PREDICATE_MARKER = "/* predicate */ TRUE"
 # Smoothing for strata present on one side only of a PSI comparison (a share of 0 has no logarithm).
-_PSI_EPSILON = 1e-4
 
 
 @dataclass(frozen=True)
@@ -173,23 +172,6 @@ def day_selection(con: duckdb.DuckDBPyConnection, day: dt.date) -> DaySelection:
     for key in ("unique_requests", "strata", "records"):
         row[key] = row[key] or 0
     return DaySelection(**row)
-
-
-def psi(current: Mapping[str, float], baseline: Mapping[str, float]) -> float:
-    """Population stability index between two mixes (counts or shares per category).
-
-    Categories present on one side only count with a share of 1e-4 on the other, so a stratum that
-    appears or vanishes raises the index instead of dividing by zero. Empty mixes give 0.
-    """
-    cur_total, base_total = sum(current.values()), sum(baseline.values())
-    if cur_total <= 0 or base_total <= 0:
-        return 0.0
-    total = 0.0
-    for key in set(current) | set(baseline):
-        a = max(current.get(key, 0.0) / cur_total, _PSI_EPSILON)
-        b = max(baseline.get(key, 0.0) / base_total, _PSI_EPSILON)
-        total += (a - b) * math.log(a / b)
-    return total
 
 
 def mix(rows: Iterable[tuple[str, float]]) -> dict[str, float]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from eval_pipeline.lib import sampling, warehouse
+from eval_pipeline.lib import drift, sampling, warehouse
 from eval_pipeline.lib.config import Filters, Sampling
 from eval_pipeline.lib.warehouse import load_sql
 
@@ -211,11 +211,11 @@ def test_selection_of_an_empty_day_is_empty(tmp_path: Path) -> None:
 
 
 def test_psi_is_zero_for_the_same_mix_and_grows_with_drift() -> None:
-    assert sampling.psi({"a": 10, "b": 30}, {"a": 100, "b": 300}) == pytest.approx(0.0)
-    small = sampling.psi({"a": 45, "b": 55}, {"a": 50, "b": 50})
-    large = sampling.psi({"a": 10, "b": 90}, {"a": 50, "b": 50})
+    assert drift.psi({"a": 10, "b": 30}, {"a": 100, "b": 300}) == pytest.approx(0.0)
+    small = drift.psi({"a": 45, "b": 55}, {"a": 50, "b": 50})
+    large = drift.psi({"a": 10, "b": 90}, {"a": 50, "b": 50})
     assert 0 < small < 0.1 < 0.25 < large
-    assert sampling.psi({"a": 1, "new": 1}, {"a": 1}) > 0.25  # a stratum appearing is drift
+    assert drift.psi({"a": 1, "new": 1}, {"a": 1}) > 0.25  # a stratum appearing is drift
 
 
 def test_daily_metrics_counts_traffic(con) -> None:

@@ -1,18 +1,9 @@
-import datetime as dt
-
 import dagster as dg
 
+from eval_pipeline.defs.partitions import check_day
 from eval_pipeline.lib import drift
 from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse
-
-
-def _day(context: dg.AssetCheckExecutionContext) -> dt.date:
-    key = context.run.tags.get("dagster/partition")
-    if not key:
-        msg = "Drift checks compare one day with its trailing week: launch them with a partition."
-        raise ValueError(msg)
-    return dt.date.fromisoformat(key)
 
 
 @dg.asset_check(asset="daily_judge_results", description="No judge's weighted pass rate (overall, or in a "
@@ -20,7 +11,7 @@ def _day(context: dg.AssetCheckExecutionContext) -> dt.date:
 def judge_pass_rate_no_regression(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                                   settings: Settings) -> dg.AssetCheckResult:
     """Today's weighted pass rate per judge vs the trailing 7 days: a one-sided two-proportion test."""
-    day = _day(context)
+    day = check_day(context)
     cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
         rows = con.execute(load_sql("dashboards/judge_rates_baseline"), {"day": day}).fetchall()
@@ -41,7 +32,7 @@ def judge_pass_rate_no_regression(context: dg.AssetCheckExecutionContext, wareho
 def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                      settings: Settings) -> dg.AssetCheckResult:
     """Tool-path mix PSI, error rate and p95 latency of the day vs the trailing 7 days."""
-    day = _day(context)
+    day = check_day(context)
     cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
         mix = con.execute(load_sql("dashboards/tool_path_mix"), {"day": day}).fetchall()
@@ -76,7 +67,7 @@ def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehous
 def judges_answer_and_cost_stable(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                                   settings: Settings) -> dg.AssetCheckResult:
     """Unknown rate per judge (calls that were possible) and cost per judged record vs the trailing days."""
-    day = _day(context)
+    day = check_day(context)
     cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
         rows = con.execute(load_sql("dashboards/judge_unknowns"), {"day": day}).fetchall()

@@ -2,7 +2,8 @@ import datetime as dt
 
 import dagster as dg
 
-from eval_pipeline.lib import sampling
+from eval_pipeline.defs.partitions import check_day
+from eval_pipeline.lib import drift, sampling
 from eval_pipeline.lib.config import DatasetChecks
 from eval_pipeline.lib.expectations import Rule, validate
 from eval_pipeline.lib.warehouse import load_sql
@@ -28,21 +29,13 @@ def eval_dataset_rules(c: DatasetChecks) -> list[Rule]:
 _RULES = eval_dataset_rules(DatasetChecks())
 
 
-def _partition_day(context: dg.AssetCheckExecutionContext, asset: str) -> dt.date:
-    key = context.run.tags.get("dagster/partition")
-    if not key:
-        msg = f"{asset} checks run for one day: launch them with a partition (dagster/partition tag)."
-        raise ValueError(msg)
-    return dt.date.fromisoformat(key)
-
-
 @dg.multi_asset_check(
     specs=[dg.AssetCheckSpec(r.name, asset="eval_dataset", description=r.description) for r in _RULES],
     can_subset=True,
 )
 def eval_dataset_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, settings: Settings):
     """The Great Expectations suite on the day's eval_dataset: one check per rule."""
-    day = _partition_day(context, "eval_dataset")
+    day = check_day(context)
     with warehouse.get_connection() as con:
         df = con.sql(load_sql("eval_dataset_checks_frame"), params={"day": day}).pl()
     selected = {k.name for k in context.selected_asset_check_keys}
@@ -59,7 +52,7 @@ def eval_dataset_expectations(context: dg.AssetCheckExecutionContext, warehouse:
 @dg.asset_check(asset="eval_dataset", description="Every stratum with eligible traffic has at least one record.")
 def every_stratum_represented(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every stratum with eligible traffic that day has at least one record in the dataset."""
-    day = _partition_day(context, "eval_dataset")
+    day = check_day(context)
     with warehouse.get_connection() as con:
         sampling.day_selection(con, day)
         missing = [s for (s,) in con.execute(
@@ -77,7 +70,7 @@ def every_stratum_represented(context: dg.AssetCheckExecutionContext, warehouse:
 def error_share_matches_target(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                                settings: Settings) -> dg.AssetCheckResult:
     """The dataset's error share is the targeted one (expected under the design) within tolerance."""
-    day = _partition_day(context, "eval_dataset")
+    day = check_day(context)
     tolerance = settings.config().dataset_checks.error_share_tolerance
     with warehouse.get_connection() as con:
         sel = sampling.day_selection(con, day)
@@ -95,7 +88,7 @@ def error_share_matches_target(context: dg.AssetCheckExecutionContext, warehouse
 def weights_sum_to_eligible_traces(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                                    settings: Settings) -> dg.AssetCheckResult:
     """The weighted record count estimates the day's eligible traces (Poisson sampling: within noise)."""
-    day = _partition_day(context, "eval_dataset")
+    day = check_day(context)
     tolerance = settings.config().dataset_checks.weight_sum_tolerance
     with warehouse.get_connection() as con:
         sel = sampling.day_selection(con, day)
@@ -111,7 +104,7 @@ def weights_sum_to_eligible_traces(context: dg.AssetCheckExecutionContext, wareh
 def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                        settings: Settings) -> dg.AssetCheckResult:
     """The day's eligible traffic per stratum has not drifted from the trailing days (PSI)."""
-    day = _partition_day(context, "eval_dataset")
+    day = check_day(context)
     c = settings.config().dataset_checks
     with warehouse.get_connection() as con:
         sampling.day_selection(con, day)
@@ -122,7 +115,7 @@ def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Wareho
     if not baseline:
         return dg.AssetCheckResult(passed=True, metadata={
             "psi": 0.0, "note": f"no selection in the {c.drift_days} days before {day}: nothing to compare"})
-    index = sampling.psi(current, baseline)
+    index = drift.psi(baseline, current)
     severity = dg.AssetCheckSeverity.ERROR if index > c.psi_error else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(passed=index <= c.psi_warn, severity=severity, metadata={
         "psi": round(index, 4), "psi_warn": c.psi_warn, "psi_error": c.psi_error,
@@ -133,7 +126,7 @@ def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Wareho
 def dev_eval_window_complete(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                              settings: Settings) -> dg.AssetCheckResult:
     """Every day of the window had its eval_dataset selected before the dev-eval dataset was assembled."""
-    end = _partition_day(context, "dev_eval_dataset")
+    end = check_day(context)
     days = max(1, settings.config().dev_eval.window_days)
     start = end - dt.timedelta(days=days - 1)
     with warehouse.get_connection() as con:

@@ -1,7 +1,6 @@
-import datetime as dt
-
 import dagster as dg
 
+from eval_pipeline.defs.partitions import check_day
 from eval_pipeline.lib import ingest
 from eval_pipeline.lib.expectations import Rule, validate
 from eval_pipeline.resources import Settings, Warehouse
@@ -28,21 +27,13 @@ def raw_traces_rules(day: str) -> list[Rule]:
 _RULES = raw_traces_rules("")
 
 
-def _partition_day(context: dg.AssetCheckExecutionContext) -> str:
-    key = context.run.tags.get("dagster/partition")
-    if not key:
-        msg = "raw_traces checks run for one day: launch them with a partition (dagster/partition tag)."
-        raise ValueError(msg)
-    return key
-
-
 @dg.multi_asset_check(
     specs=[dg.AssetCheckSpec(r.name, asset="raw_traces", description=r.description) for r in _RULES],
     can_subset=True,
 )
 def raw_traces_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
     """The Great Expectations suite on the day's raw_traces: one check per rule."""
-    day = _partition_day(context)
+    day = check_day(context).isoformat()
     with warehouse.get_connection() as con:
         df = con.sql(
             "SELECT trace_id, CAST(trace_date AS VARCHAR) AS trace_date, latency_ms, status "
@@ -63,10 +54,10 @@ def raw_traces_expectations(context: dg.AssetCheckExecutionContext, warehouse: W
 def quarantine_share_below_threshold(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                                      settings: Settings) -> dg.AssetCheckResult:
     """Quarantined records / (records + spans read) for the day stays under the threshold."""
-    day = _partition_day(context)
+    day = check_day(context)
     threshold = settings.config().quality.max_quarantine_share
     with warehouse.get_connection() as con:
-        quarantined, spans, share = ingest.quarantine_share(con, dt.date.fromisoformat(day))
+        quarantined, spans, share = ingest.quarantine_share(con, day)
     return dg.AssetCheckResult(
         passed=share <= threshold,
         metadata={"quarantined": quarantined, "spans_read": spans, "share": share, "threshold": threshold},
