@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS masked_traces (
     tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[],
     retrieved_context VARCHAR[], models VARCHAR[], input_tokens BIGINT, output_tokens BIGINT,
     session_id VARCHAR, user_id VARCHAR, span_count BIGINT, conventions VARCHAR[],
-    pii_found MAP(VARCHAR, BIGINT)
+    pii_found MAP(VARCHAR, BIGINT),
+    feedback STRUCT(judge VARCHAR, label VARCHAR)[]
 );
 
 CREATE TABLE IF NOT EXISTS eval_dataset (

@@ -1,0 +1,131 @@
+"""Masking benchmark: MB/s of trace text masked on a large partition, and peak RSS.
+
+A day of generated agent traffic is ingested into a scratch warehouse; its raw_traces are then scaled
+up to the requested size by copies whose e-mail addresses and digits differ (every copy's personal data
+is distinct, so validation and pseudonyms are paid for again, as on real traffic). Printed, measured in
+the same run on the same texts:
+
+- ``mask_frame``: the whole masked_traces step on the frame (every text column, tool calls and
+  retrieved documents exploded, masked, rebuilt; ids pseudonymised);
+- ``mask_series``: the vectorised masker on the flat column of texts;
+- the reference: the same detectors through a plain Python ``re`` loop, one string at a time
+  (``mask_text_re``), on a sample of the texts (it is slow), with the ratio.
+
+    .venv/bin/python bench/masking.py --mb 50
+"""
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PeakRSS, gib  # noqa: E402
+
+from eval_pipeline.lib import generate, ingest, masking, warehouse  # noqa: E402
+
+DAY = dt.date(2026, 11, 20)
+KEY = b"bench-masking-key"
+
+
+def day_frame(tmp: Path, sessions: int) -> pl.DataFrame:
+    landing = tmp / "landing"
+    generate.generate(landing, DAY, 1, sessions_per_day=sessions, seed=11)
+    with warehouse.connect(tmp / "warehouse.duckdb") as con:
+        ingest.ingest_files(con, ingest.changed_files(con, ingest.landing_files(landing)))
+        ingest.build_day(con, DAY)
+        return con.sql("FROM raw_traces WHERE trace_date = $day", params={"day": DAY}).pl()
+
+
+def _texts_expr(c: str, k: int, digits: list[str]) -> pl.Expr:
+    return pl.col(c).str.replace_all("@", f"{k}@", literal=True).str.replace_many(list("0123456789"), digits)
+
+
+def scaled(base: pl.DataFrame, target_mb: float) -> pl.DataFrame:
+    """Copies of ``base`` until its text reaches ``target_mb``; each copy's addresses and digits differ."""
+    per_copy = masking.text_bytes(base) / 1e6
+    copies = max(1, round(target_mb / per_copy))
+    rng = random.Random(5)
+    out = []
+    for k in range(copies):
+        digits = list("0123456789")
+        rng.shuffle(digits)
+        out.append(base.with_columns(
+            pl.col("trace_id") + f"-{k}",
+            *(_texts_expr(c, k, digits) for c in ("request", "response", "error_message")),
+            pl.col("retrieved_context").list.eval(
+                pl.element().str.replace_all("@", f"{k}@", literal=True)
+                .str.replace_many(list("0123456789"), digits)),
+            pl.col("tool_calls").list.eval(pl.element().struct.with_fields(
+                pl.field("arguments").str.replace_all("@", f"{k}@", literal=True)
+                .str.replace_many(list("0123456789"), digits),
+                pl.field("result").str.replace_all("@", f"{k}@", literal=True)
+                .str.replace_many(list("0123456789"), digits))),
+            pl.col("user_id") + f"-{k}", pl.col("session_id") + f"-{k}",
+        ))
+    return pl.concat(out).rechunk()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mb", type=float, default=50.0, help="MB of trace text in the partition")
+    p.add_argument("--sessions", type=int, default=300, help="generated sessions in the base day")
+    p.add_argument("--reference-share", type=float, default=0.05,
+                   help="share of the texts the plain-re reference masks (it is slow)")
+    args = p.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-masking-"))
+    try:
+        t0 = time.perf_counter()
+        base = day_frame(tmp, args.sessions)
+        frame = scaled(base, args.mb)
+        mb = masking.text_bytes(frame) / 1e6
+        flat = masking.texts_of(frame)
+        print(f"partition: {frame.height:,} traces ({base.height:,} generated x {frame.height // base.height}), "
+              f"{flat.len():,} texts, {mb:.1f} MB of text; built in {time.perf_counter() - t0:.1f} s")
+        print(f"machine: {os.cpu_count()} cores, polars {pl.__version__}, load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+        with PeakRSS() as rss:
+            t0, c0 = time.perf_counter(), time.process_time()
+            masked, counts = masking.mask_frame(frame, KEY)
+            frame_s, frame_cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"mask_frame  : {mb / frame_s:7.1f} MB/s wall ({frame_s:.2f} s), {mb / frame_cpu:.1f} MB/s per CPU "
+              f"second; peak RSS {gib(rss.peak)}; entities {dict(sorted(counts.items()))}")
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = masking.mask_series(flat, KEY)
+        series_s, series_cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"mask_series : {mb / series_s:7.1f} MB/s wall ({series_s:.2f} s), {mb / series_cpu:.1f} MB/s per CPU "
+              "second")
+
+        n = max(1, int(flat.len() * args.reference_share))
+        sample = flat.head(n).to_list()
+        sample_mb = sum(len(t.encode()) for t in sample if t) / 1e6
+        ref_counts: Counter = Counter()
+        t0, c0 = time.perf_counter(), time.process_time()
+        ref = [masking.mask_text_re(t, KEY, ref_counts) for t in sample]
+        ref_s, ref_cpu = time.perf_counter() - t0, time.process_time() - c0
+        same = sum(a == b for a, b in zip(ref, result.texts.head(n).to_list(), strict=True))
+        print(f"python re   : {sample_mb / ref_s:7.1f} MB/s wall, {sample_mb / ref_cpu:.1f} MB/s per CPU second "
+              f"({ref_s:.2f} s on {sample_mb:.1f} MB, "
+              f"{same / n:.2%} of outputs identical to mask_series)")
+        print(f"ratio       : mask_frame {(mb / frame_s) / (sample_mb / ref_s):.0f}x, "
+              f"mask_series {(mb / series_s) / (sample_mb / ref_s):.0f}x the plain re loop (wall); "
+              f"{(mb / frame_cpu) / (sample_mb / ref_cpu):.0f}x, "
+              f"{(mb / series_cpu) / (sample_mb / ref_cpu):.0f}x (CPU)")
+        print("target (design.md 7): >= 50 MB/s of trace text")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
