@@ -96,11 +96,24 @@ class Judge(dg.ConfigurableResource):
             key = "no-key-needed"
         return key
 
-    def score(self, records: Sequence[dict], names: Sequence[str], config: Config) -> list[judges.Verdict]:
+    def settings(self, config: Config, seed: str = "") -> judges.JudgeSettings:
+        """The judges' settings from this resource and the ``judging`` section of the config."""
         model = self.resolved_model()
         api_base = _setting(self.api_base, "EVAL_JUDGE_API_BASE", None)
-        return judges.judge_records(
-            list(records), list(names), model=model, api_base=api_base, api_key=self._api_key(model, api_base),
-            concurrency=config.judging.concurrency, timeout_s=config.judging.timeout_s,
-            num_retries=config.judging.num_retries,
+        j = config.judging
+        priced = j.input_price_per_mtok > 0 or j.output_price_per_mtok > 0
+        return judges.JudgeSettings(
+            model=model, api_base=api_base, api_key=self._api_key(model, api_base),
+            concurrency=j.concurrency, timeout_s=j.timeout_s, num_retries=j.num_retries,
+            max_backoff_s=j.max_backoff_s, max_tokens=j.max_tokens,
+            input_cost_per_token=j.input_price_per_mtok / 1e6 if priced else None,
+            output_cost_per_token=j.output_price_per_mtok / 1e6 if priced else None,
+            budget_usd=j.budget_usd or None, latency_slo_ms=j.latency_slo_ms,
+            seed=f"{config.sampling.seed}/{seed}",
+            custom=tuple(judges.GuidelineJudge(c.name, c.guideline, tuple(c.tools), c.status) for c in j.custom),
         )
+
+    def score(self, records: Sequence[dict], names: Sequence[str], config: Config, *, seed: str = "",
+              lookup=None) -> judges.JudgingRun:
+        """Every named judge on every record; ``lookup`` returns cached judgements by key."""
+        return judges.judge_records(list(records), list(names), self.settings(config, seed), lookup=lookup)

@@ -14,10 +14,16 @@ concurrency. A policy decides each answer from the request it receives::
         assert server.request_count == 1
 
 The server records every request it received (``server.requests``), the number of requests and the
-largest number of requests it was serving at the same moment (``server.max_in_flight``).
+largest number of requests it was serving at the same moment (``server.max_in_flight``); ``GET /stats``
+returns both as JSON, for a server in another process. Benchmarks run it as its own process, so its
+work does not compete with the client for the GIL::
+
+    python -m eval_pipeline_tests.openai_server --delay 0.2   # prints the base URL, serves until killed
 """
 
+import argparse
 import json
+import sys
 import threading
 import time
 import uuid
@@ -98,7 +104,7 @@ class ScriptedOpenAIServer:
         self._attempts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="openai-test-server", daemon=True
@@ -154,9 +160,17 @@ def serve(policy: Policy) -> Iterator[ScriptedOpenAIServer]:
         server.stop()
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for every client connection opened at once (the default backlog of 5 drops some, and the
+    # client then waits a second to retry).
+    request_queue_size = 256
+
+
 def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms to every exchange.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:  # noqa: N802 - name fixed by BaseHTTPRequestHandler
             length = int(self.headers.get("Content-Length") or 0)
@@ -198,14 +212,24 @@ def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                # Headers and body in one write: one segment per answer.
+                self._headers_buffer.append(b"\r\n")
+                self._headers_buffer.append(payload)
+                self.flush_headers()
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up (its timeout) before the answer was ready.
                 self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature fixed by the base class
             pass
+
+        def do_GET(self) -> None:  # noqa: N802 - name fixed by BaseHTTPRequestHandler
+            if self.path.rstrip("/") != "/stats":
+                self._send(404, _error_body(f"No route for {self.path}.", "not_found"))
+                return
+            with server._lock:
+                stats = {"requests": len(server.requests), "max_in_flight": server.max_in_flight}
+            self._send(200, json.dumps(stats).encode())
 
     return Handler
 
@@ -250,3 +274,40 @@ def _text(message: dict[str, Any]) -> str:
     if isinstance(content, list):
         return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve pass verdicts after ``--delay`` seconds until killed; print the base URL first."""
+    parser = argparse.ArgumentParser(description="A scripted OpenAI-compatible server on 127.0.0.1.")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each answer")
+    args = parser.parse_args(argv)
+    answer = Reply(content='{"verdict": "pass", "rationale": "scripted"}', delay_s=args.delay)
+    server = ScriptedOpenAIServer(lambda request: answer)
+    # A benchmark sends thousands of requests: keep only the counts, not every body.
+    server.requests = _CountingList()
+    server.start()
+    print(server.base_url, flush=True)
+    try:
+        server._stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+class _CountingList(list):
+    """A list that counts appends without keeping them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def append(self, item: Any) -> None:
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,5 +1,6 @@
 import dagster as dg
 
+from eval_pipeline.defs.partitions import check_day
 from eval_pipeline.lib import masking
 from eval_pipeline.lib.expectations import Rule, validate
 from eval_pipeline.resources import Warehouse
@@ -7,20 +8,12 @@ from eval_pipeline.resources import Warehouse
 _SAMPLES = 10
 
 
-def _partition_day(context: dg.AssetCheckExecutionContext) -> str:
-    key = context.run.tags.get("dagster/partition")
-    if not key:
-        msg = "masked_traces checks run for one day: launch them with a partition (dagster/partition tag)."
-        raise ValueError(msg)
-    return key
-
-
 @dg.asset_check(asset="masked_traces", blocking=True, description="No detector finds personal data or a "
                 "secret in the day's masked_traces, and user_id / session_id are pseudonyms; when this fails, "
                 "nothing downstream runs for the day.")
 def no_pii_left(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every detector, run again over every masked text of the day, finds nothing."""
-    day = _partition_day(context)
+    day = check_day(context).isoformat()
     with warehouse.get_connection() as con:
         df = con.sql("SELECT trace_id, request, response, error_message, error_type, root_span_name, tool_calls, "
                      "retrieved_context, feedback, user_id, session_id FROM masked_traces "
@@ -71,7 +64,7 @@ _RULES = masked_traces_rules("")
 )
 def masked_traces_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
     """The Great Expectations suite on the day's masked_traces column contract: one check per rule."""
-    day = _partition_day(context)
+    day = check_day(context).isoformat()
     with warehouse.get_connection() as con:
         df = con.sql("SELECT trace_id, CAST(trace_date AS VARCHAR) AS trace_date, user_id, session_id, "
                      "CAST(pii_found AS VARCHAR) AS pii_found FROM masked_traces "
