@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from eval_pipeline.definitions import defs
-from eval_pipeline.lib import receiver
+from eval_pipeline.lib import generate, receiver
 from eval_pipeline.resources import LandingZone
 from eval_pipeline_tests import otlp_builders as b
 
@@ -160,3 +160,29 @@ def test_otel_sdk_over_http_to_receiver_then_sensor_then_scores(pipeline_env: di
         traces = con.execute("SELECT request, tool_path FROM masked_traces WHERE trace_id = ?", [trace_id]).fetchall()
     assert traces == [("Is the live pipeline working?", ["status_page"])]
     assert ("no_error", "pass") in scores and ("non_empty_response", "pass") in scores
+
+
+def test_live_runs_sample_llm_judging_and_code_judges_see_everything(pipeline_env: dict[str, Path],
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("monitoring:\n  live_judge_sample_rate: 0.5\n")
+    monkeypatch.setenv("EVAL_CONFIG", str(config))
+    generate.generate(pipeline_env["landing"], dt.date(2026, 11, 20), 1, sessions_per_day=12, seed=5)
+    sensor = defs().resolve_sensor_def("landing_sensor")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance, repository_def=defs().get_repository_def(),
+                                      resources={"landing": LandingZone(path=str(pipeline_env["landing"]))})
+        [request] = sensor.evaluate_tick(ctx).run_requests
+        assert request.tags["eval/trigger"] == "landing_sensor"
+        job = defs().resolve_job_def("daily_eval")
+        assert job.execute_in_process(partition_key=request.partition_key, instance=instance,
+                                      tags=request.tags).success
+    with duckdb.connect(str(pipeline_env["warehouse"]), read_only=True) as con:
+        rows = dict(con.execute("SELECT judge || ':' || coalesce(unknown_reason, verdict), count(*) FROM judge_scores "
+                                "GROUP BY ALL").fetchall())
+        records = con.execute("SELECT count(*) FROM eval_dataset").fetchall()[0][0]
+    sampled, waiting = rows.get("relevance:no_model_configured", 0), rows.get("relevance:not_sampled", 0)
+    assert sampled + waiting == records and sampled > 0 and waiting > 0
+    assert 0.25 < sampled / records < 0.75
+    assert sum(v for k, v in rows.items() if k.startswith("no_error:")) == records  # code judges: every record

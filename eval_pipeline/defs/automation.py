@@ -7,6 +7,11 @@ from eval_pipeline.defs.partitions import daily_partitions
 from eval_pipeline.lib import ingest
 from eval_pipeline.resources import LandingZone
 
+# Runs requested by the landing sensor carry this tag; their LLM judging is sampled
+# (monitoring.live_judge_sample_rate), the nightly run judges the rest.
+LIVE_TAG = "eval/trigger"
+LIVE_TRIGGER = "landing_sensor"
+
 DAILY_CHAIN = dg.AssetSelection.groups("traces", "privacy", "dataset", "judging", "dashboards")
 
 daily_eval = dg.define_asset_job(
@@ -49,7 +54,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
     valid = set(daily_partitions.get_partition_keys())
     for day in sorted(days):
         if day in valid:
-            yield dg.RunRequest(run_key=f"{day}@{newest}", partition_key=day)
+            yield dg.RunRequest(run_key=f"{day}@{newest}", partition_key=day, tags={LIVE_TAG: LIVE_TRIGGER})
         else:
             context.log.warning("Files for %s landed, which is outside the partitions; skipped.", day)
     context.update_cursor(str(newest))

@@ -104,8 +104,11 @@ class Monitoring:
     psi_error: float = 0.25
     latency_p95_jump: float = 1.5  # today's p95 / trailing mean
     error_rate_jump: float = 2.0
-    unknown_rate_max: float = 0.2  # per judge, when a model is configured
+    unknown_rate_max: float = 0.2  # per judge: calls that gave no answer, among those it could answer
     cost_per_record_jump: float = 2.0
+    # Share of records the LLM judges score in runs the landing sensor requests (code judges: all);
+    # the nightly run judges the rest.
+    live_judge_sample_rate: float = 1.0
 
 
 @dataclass(frozen=True)

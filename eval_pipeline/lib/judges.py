@@ -1093,3 +1093,23 @@ def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
     # Called from async code (a notebook, an async asset): run on a private loop in another thread.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+NOT_SAMPLED = "not_sampled"
+
+
+def unit_hash(seed: str, trace_id: str) -> float:
+    """A keyed, deterministic number in [0, 1) per trace: the same records are sampled on every run."""
+    digest = hashlib.blake2b(f"{seed}\x00{trace_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def not_sampled(name: str, record: Record, rate: float, model: str | None) -> Verdict:
+    """The placeholder score of an LLM judge a live run left for the nightly run."""
+    spec = LLM_JUDGES.get(name)
+    return Verdict(
+        judge=name, verdict="unknown", unknown_reason=NOT_SAMPLED,
+        rationale=f"not in this live run's sample (rate {rate:.2f}); the nightly run judges it",
+        model=model, prompt_version=spec.prompt_version if spec else "custom",
+        input_tokens=None, output_tokens=None, cost_usd=0.0, latency_ms=None, trace_id=record.get("trace_id"),
+    )

@@ -69,3 +69,17 @@ def test_pass_rate_regressions_find_a_planted_drop(tmp_path: Path) -> None:
     assert "95 % interval" in drops[0]
     quiet, _ = drift.pass_rate_regressions(rows, alpha=0.01, min_baseline_days=9, min_effective_n=30)
     assert quiet == []  # not enough baseline days: nothing is compared
+
+
+def test_judge_unknowns_counts_only_calls_that_gave_no_answer(tmp_path: Path) -> None:
+    rows = ([("pass", None)] * 6 + [("unknown", "timeout"), ("unknown", "unparseable")]
+            + [("unknown", "no_context")] * 2 + [("unknown", "not_sampled")])
+    with warehouse.connect(tmp_path / "wh.duckdb") as con:
+        con.executemany("INSERT INTO judge_scores (trace_id, trace_date, judge, verdict, unknown_reason, cost_usd) "
+                        "VALUES (?, ?, 'groundedness', ?, ?, 0.001)",
+                        [[f"t{i}", DAY, v, r] for i, (v, r) in enumerate(rows)])
+        [(judge, unknown_rate, cost, base)] = con.execute(load_sql("dashboards/judge_unknowns"),
+                                                          {"day": DAY}).fetchall()
+    assert judge == "groundedness"
+    assert unknown_rate == pytest.approx(2 / 8)  # no_context / not_sampled: not asked, so left out
+    assert cost == pytest.approx(0.001) and base is None

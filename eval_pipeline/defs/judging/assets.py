@@ -6,6 +6,7 @@ from collections import Counter
 import dagster as dg
 import pyarrow as pa
 
+from eval_pipeline.defs.automation import LIVE_TAG, LIVE_TRIGGER
 from eval_pipeline.defs.partitions import daily_partitions
 from eval_pipeline.lib import agreement, judges
 from eval_pipeline.lib.warehouse import load_sql, transaction
@@ -40,7 +41,23 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
             con.unregister("wanted_keys")
         return {row["cache_key"]: row for row in rows}
 
-    run = judge.score(records, names, config, seed=day.isoformat(), lookup=lookup)
+    rate = config.monitoring.live_judge_sample_rate if context.run.tags.get(LIVE_TAG) == LIVE_TRIGGER else 1.0
+    if rate < 1.0:
+        # A live (sensor) run judges a keyed-hash sample with the LLM judges and every record with the code
+        # judges; the rest wait, marked unknown / not_sampled, for the nightly run (cached ones cost nothing).
+        sampled = [r for r in records if judges.unit_hash(config.sampling.seed, r["trace_id"]) < rate]
+        chosen = {r["trace_id"] for r in sampled}
+        rest = [r for r in records if r["trace_id"] not in chosen]
+        code_names = [n for n in names if n in judges.CODE_JUDGES]
+        run = judge.score(sampled, names, config, seed=day.isoformat(), lookup=lookup)
+        code_run = judge.score(rest, code_names, config, seed=day.isoformat(), lookup=lookup)
+        waiting = [judges.not_sampled(n, r, rate, judge.resolved_model()) for n in names if n not in code_names
+                   for r in rest]
+        run = dataclasses.replace(run, verdicts=[*run.verdicts, *code_run.verdicts, *waiting],
+                                  new_judgements=[*run.new_judgements, *code_run.new_judgements])
+        context.log.info("live run: LLM judges on %d of %d records (rate %.2f)", len(sampled), len(records), rate)
+    else:
+        run = judge.score(records, names, config, seed=day.isoformat(), lookup=lookup)
     verdicts = run.verdicts
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = [{**{c: getattr(v, c) for c in _SCORE_COLUMNS}, "trace_date": day, "scored_at": scored_at}
