@@ -27,7 +27,8 @@ def _render_sample() -> str:
                "failed": 1, "unknown": 0, "unknown_reasons": {}, "spend_usd": 0.0}]
     strata = [{"judge": "no_error", "stratum": "<b>tool</b> | ok", "weighted_pass_rate": 1.0, "ci_low": 0.7,
                "ci_high": 1.0, "judged": 3, "unknown": 0}]
-    return report.render_day(DAYS[-1], metrics, judges, strata, trend, judge_trend)
+    agreement = [{"judge": "no_error", "labelled": 5, "compared": 5, "accuracy": 0.8, "cohen_kappa": 0.55}]
+    return report.render_day(DAYS[-1], metrics, judges, strata, trend, judge_trend, agreement)
 
 
 def test_report_is_self_contained_and_escapes_trace_text() -> None:
@@ -37,6 +38,7 @@ def test_report_is_self_contained_and_escapes_trace_text() -> None:
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing fetched from the network
     assert page.count("<svg") == 5  # traces, error rate, latency, one judge, tool paths
     assert 'class="regression"' in page and "regression</span>" in page
+    assert "Agreement with human labels" in page and "0.55" in page
 
 
 def test_report_chart_without_data_says_so() -> None:

@@ -120,7 +120,7 @@ def _page(title: str, body: str) -> str:
 
 
 def render_day(day: dt.date, metrics: dict | None, judges: list[dict], strata: list[dict],
-               traffic_trend: list[dict], judge_trend: list[dict]) -> str:
+               traffic_trend: list[dict], judge_trend: list[dict], agreement: Sequence[dict] = ()) -> str:
     """The report of one day: headline figures, 30-day trends, judges with intervals, strata."""
     m = metrics or {}
     cards = [("traces", _num(m.get("traces"))), ("error rate", _pct(m.get("error_rate"))),
@@ -165,6 +165,11 @@ def render_day(day: dt.date, metrics: dict | None, judges: list[dict], strata: l
                      _num(j["passed"]), _num(j["failed"]), _num(j["unknown"]), reasons or "", f'${j["spend_usd"] or 0:.4f}'])
     out += ["<h2>Judges</h2>", _table(["judge", "weighted pass rate", "95 % interval", "pass", "fail", "unknown",
                                        "unknown reasons", "spend"], rows, {1, 3, 4, 5, 7})]
+    if agreement:
+        arows = [[_esc(a["judge"]), _num(a["labelled"]), _num(a["compared"]), _pct(a["accuracy"]),
+                  _num(a["cohen_kappa"], 2) if a["cohen_kappa"] is not None else "n/a"] for a in agreement]
+        out += ["<h2>Agreement with human labels</h2>",
+                _table(["judge", "labelled", "compared", "accuracy", "Cohen's kappa"], arows, {1, 2, 3, 4})]
     srows = [[_esc(s["judge"]), _esc(s["stratum"]), _pct(s["weighted_pass_rate"]),
               f'{_pct(s["ci_low"])} – {_pct(s["ci_high"])}', _num(s["judged"]), _num(s["unknown"])] for s in strata]
     out += ["<h2>Judges by stratum</h2>",

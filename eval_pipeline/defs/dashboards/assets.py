@@ -64,7 +64,7 @@ def _pct(v: float | None) -> str:
 
 
 @dg.asset(
-    deps=["daily_metrics", "daily_judge_results", "daily_judge_strata"],
+    deps=["daily_metrics", "daily_judge_results", "daily_judge_strata", "judge_agreement"],
     partitions_def=daily_partitions,
     kinds={"html"},
     group_name="dashboards",
@@ -85,13 +85,15 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
             j["unknown_reasons"] = dict(j["unknown_reasons"] or [])
         strata = rows("SELECT * FROM daily_judge_strata WHERE trace_date = $day ORDER BY judge, judged DESC, stratum",
                       {"day": day})
+        agreement = rows("SELECT * FROM judge_agreement WHERE trace_date = $day ORDER BY judge", {"day": day})
         traffic = rows(load_sql("dashboards/traffic_trend"), {"day": day})
         trend = rows(load_sql("dashboards/judge_trend"), {"day": day})
         days = rows(load_sql("dashboards/report_days"), {})
     out_dir = settings.reports_dir()
     (out_dir / "daily").mkdir(parents=True, exist_ok=True)
     page = out_dir / "daily" / f"{day}.html"
-    _write_atomically(page, report.render_day(day, metrics[0] if metrics else None, judges, strata, traffic, trend))
+    _write_atomically(page, report.render_day(day, metrics[0] if metrics else None, judges, strata, traffic, trend,
+                                                      agreement))
     _write_atomically(out_dir / "index.html", report.render_index(days))
     regressions = sorted({r["judge"] for r in trend if r["trace_date"] == day and r["regression"]})
     context.log.info("%s: report written to %s", day, page)
