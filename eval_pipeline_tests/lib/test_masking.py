@@ -239,3 +239,15 @@ def test_load_or_create_key_is_stable_and_stored_outside_tables(tmp_path) -> Non
     assert masking.load_or_create_key(None, f) == k1 and len(k1) == 64
     assert masking.load_or_create_key("explicit", f) == b"explicit"
     assert f.stat().st_mode & 0o077 == 0
+
+
+def test_mask_series_in_parallel_chunks_equals_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = pl.Series("t", [f"mail user{i}@example.com or call +44 20 7946 {i % 10000:04d} re order {i}"
+                            if i % 3 else None for i in range(3001)])
+    whole = masking._mask_chunk(texts, b"k")
+    monkeypatch.setattr(masking, "_CHUNK_TEXTS", 700)  # one chunk per core, the last one shorter
+    parallel = masking.mask_series(texts, b"k")
+    assert parallel.texts.equals(whole.texts) and parallel.texts.name == "t"
+    assert parallel.entities.sort(["index", "kind"]).equals(whole.entities.sort(["index", "kind"]))
+    assert parallel.counts == whole.counts == Counter({"EMAIL": 2000, "PHONE": 2000})
+    assert len(whole.texts) == 3001
