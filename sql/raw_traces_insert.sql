@@ -4,7 +4,15 @@ WITH day AS (
     SELECT * EXCLUDE (attributes, events, resource)
     FROM read_parquet($files)
     JOIN day_spans USING (source_file, source_index)
-)
+),
+usage AS (
+    SELECT trace_id, list({'model': model, 'input_tokens': input_tokens, 'output_tokens': output_tokens}
+                          ORDER BY model) AS model_usage
+    FROM (SELECT trace_id, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
+          FROM day WHERE span_type = 'llm' AND model IS NOT NULL GROUP BY ALL)
+    GROUP BY trace_id
+),
+traces AS (
 SELECT
     trace_id,
     CAST($day AS DATE) AS trace_date,
@@ -47,4 +55,8 @@ SELECT
     count(*) FILTER (WHERE span_type = 'llm') AS llm_call_count,
     count(*) FILTER (WHERE span_type = 'tool') AS tool_call_count
 FROM day
-GROUP BY trace_id;
+GROUP BY trace_id
+)
+SELECT traces.*, coalesce(usage.model_usage, []) AS model_usage
+FROM traces
+LEFT JOIN usage USING (trace_id);

@@ -151,13 +151,15 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
 
 
 def changed_files(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> list[str]:
-    """Files not seen before, or whose size or modification time changed since they were read."""
-    known = {f: (s, m) for f, s, m in con.execute(
-        "SELECT source_file, size_bytes, mtime_ns FROM landing_files").fetchall()}
+    """Files not seen before, whose size or modification time changed since they were read, or whose
+    parsed spans are no longer in the cache (a deleted cache folder is rebuilt from the landing zone)."""
+    known = {f: (s, m, spans, parquet) for f, s, m, spans, parquet in con.execute(
+        "SELECT source_file, size_bytes, mtime_ns, span_count, parquet FROM landing_files").fetchall()}
     out = []
     for p in paths:
         st = p.stat()
-        if known.get(str(p)) != (st.st_size, st.st_mtime_ns):
+        size, mtime, spans, parquet = known.get(str(p), (None, None, 0, None))
+        if (size, mtime) != (st.st_size, st.st_mtime_ns) or (spans and not (parquet and os.path.exists(parquet))):
             out.append(str(p))
     return out
 

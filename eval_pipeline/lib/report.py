@@ -127,6 +127,8 @@ def render_day(day: dt.date, metrics: dict | None, judges: list[dict], strata: l
              ("latency p50", f'{_num(m.get("latency_p50_ms"))} ms'), ("latency p95", f'{_num(m.get("latency_p95_ms"))} ms'),
              ("latency p99", f'{_num(m.get("latency_p99_ms"))} ms'),
              ("tokens in / out", f'{_num(m.get("input_tokens"))} / {_num(m.get("output_tokens"))}'),
+             ("agent LLM cost" + (" (priced models)" if m.get("unpriced_models") else ""),
+              "n/a" if m.get("agent_cost_usd") is None else f'${m["agent_cost_usd"]:,.2f}'),
              ("quarantined records", _num(m.get("quarantined"))), ("eval records", _num(m.get("dataset_records")))]
     out = [f"<h1>Agent evaluation report: {day}</h1>",
            '<div class="sub">Figures from masked traces and judge scores; pass rates are weighted estimates of '

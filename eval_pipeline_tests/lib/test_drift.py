@@ -3,13 +3,16 @@ pass-rate test flags a real drop and not noise), and the regression SQL + test f
 per judge and per stratum in a warehouse while leaving stable judges alone."""
 
 import datetime as dt
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from eval_pipeline.lib import drift, warehouse
+from eval_pipeline.lib import drift, pricing, warehouse
 from eval_pipeline.lib.warehouse import load_sql
 
 DAY = dt.date(2026, 11, 20)
@@ -83,3 +86,25 @@ def test_judge_unknowns_counts_only_calls_that_gave_no_answer(tmp_path: Path) ->
     assert judge == "groundedness"
     assert unknown_rate == pytest.approx(2 / 8)  # no_context / not_sampled: not asked, so left out
     assert cost == pytest.approx(0.001) and base is None
+
+
+def test_agent_cost_prices_known_models_and_lists_the_others() -> None:
+    cost, unpriced = pricing.agent_cost([("gpt-4o-mini", 1_000_000, 1_000_000), ("openai/gpt-4o", 1000, 0),
+                                         ("in-house-model-7b", 500, 500)])
+    per_in, per_out = pricing.price("gpt-4o-mini")
+    assert per_in > 0 and per_out > per_in  # litellm's map: output tokens cost more
+    assert cost == pytest.approx(1_000_000 * (per_in + per_out) + 1000 * pricing.price("gpt-4o")[0])
+    assert unpriced == ["in-house-model-7b"]
+
+
+def test_pricing_does_not_import_litellm() -> None:
+    code = ("import sys; from eval_pipeline.lib import pricing; pricing.price('gpt-4o'); "
+            "print('litellm' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "LITELLM_LOCAL_MODEL_COST_MAP"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_pricing_bare_name_from_a_provider_prefixed_entry() -> None:
+    assert pricing.price("databricks-claude-sonnet-4") == pricing.price("databricks/databricks-claude-sonnet-4")
+    assert pricing.price("no-such-model-anywhere") is None

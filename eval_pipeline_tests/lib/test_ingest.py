@@ -76,6 +76,8 @@ def test_build_day_rolls_up_the_canonical_trace(paths: tuple[Path, Path]) -> Non
                                   "status": "error"}]
     assert row["models"] == ["gpt-4o", "gpt-4o-mini"]
     assert (row["input_tokens"], row["output_tokens"]) == (80, 14)  # LLM spans only, not the agent's repeat
+    assert row["model_usage"] == [{"model": "gpt-4o", "input_tokens": 30, "output_tokens": 5},
+                                  {"model": "gpt-4o-mini", "input_tokens": 50, "output_tokens": 9}]
     assert row["status"] == "ok"  # the tool error was recovered: the root is ok
     assert row["error_message"] == "carrier API timeout" and row["error_span_count"] == 1
     assert (row["session_id"], row["user_id"], row["span_count"]) == ("sess-1", "user-1", 4)
@@ -190,3 +192,15 @@ def test_ingest_parallel_workers_give_the_same_rows(paths: tuple[Path, Path], tm
         ingest.build_day(con, DAY)
     q = "SELECT * EXCLUDE (root_span_id) FROM raw_traces ORDER BY trace_id"
     assert _rows(db2, q) == _rows(db, q)
+
+
+def test_ingest_rebuilds_a_deleted_cache_from_the_landing_zone(paths: tuple[Path, Path]) -> None:
+    db, landing = paths
+    _write(landing / "a.json", _agent_trace(b.new_trace_id(), T))
+    assert _run(db, landing).spans == 4
+    with warehouse.connect(db) as con:
+        cache = ingest.cache_dir(con)
+    for f in cache.glob("*.parquet"):  # someone cleaned up the cache folder
+        f.unlink()
+    result = _run(db, landing)
+    assert (result.traces, result.spans) == (1, 4)

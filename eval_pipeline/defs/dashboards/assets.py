@@ -3,7 +3,7 @@ import json
 import dagster as dg
 
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import report
+from eval_pipeline.lib import pricing, report
 from eval_pipeline.lib.warehouse import load_sql, transaction
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -32,6 +32,9 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
             for table in _TABLES:
                 con.execute(f"DELETE FROM {table} WHERE trace_date = $day", {"day": day})  # noqa: S608 - fixed names
                 con.execute(load_sql(f"{table}_insert"), {"day": day})
+            cost, unpriced = pricing.agent_cost(con.execute(load_sql("dashboards/model_usage"), {"day": day}).fetchall())
+            con.execute("UPDATE daily_metrics SET agent_cost_usd = $cost, unpriced_models = $unpriced "
+                        "WHERE trace_date = $day", {"cost": cost, "unpriced": unpriced, "day": day})
         m = con.execute("SELECT traces, error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, input_tokens, "
                         "output_tokens, quarantined, dataset_records, top_tool_paths FROM daily_metrics "
                         "WHERE trace_date = $day", {"day": day}).fetchall()[0]
@@ -47,6 +50,8 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "latency_p95_ms": round(p95 or 0.0, 1), "latency_p99_ms": round(p99 or 0.0, 1),
         "input_tokens": tin, "output_tokens": tout, "quarantined": quarantined, "dataset_records": records,
         "top_tool_paths": dg.MetadataValue.md(paths_md),
+        "agent_cost_usd": round(cost, 6), "agent_cost_per_trace_usd": round(cost / traces, 8) if traces else 0.0,
+        "unpriced_models": dg.MetadataValue.json(unpriced),
     })
     table = "| judge | pass | fail | unknown | weighted pass rate | 95 % interval | spend |\n|---|---|---|---|---|---|---|\n" + "".join(
         f"| {j} | {p} | {f} | {u} | {_pct(r)} | {_pct(lo)} – {_pct(hi)} | ${s or 0:.4f} |\n"

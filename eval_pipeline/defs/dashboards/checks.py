@@ -28,7 +28,8 @@ def judge_pass_rate_no_regression(context: dg.AssetCheckExecutionContext, wareho
 
 
 @dg.asset_check(asset="daily_metrics", description="Traffic looks like the trailing 7 days: tool-path mix "
-                "(population stability index), error rate and latency p95 within their configured jumps.")
+                "(population stability index), error rate, latency p95 and the agent's LLM cost per trace "
+                "within their configured jumps.")
 def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                      settings: Settings) -> dg.AssetCheckResult:
     """Tool-path mix PSI, error rate and p95 latency of the day vs the trailing 7 days."""
@@ -36,7 +37,7 @@ def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
         mix = con.execute(load_sql("dashboards/tool_path_mix"), {"day": day}).fetchall()
-        err, err_base, p95, p95_base, base_days = con.execute(
+        err, err_base, p95, p95_base, cost, cost_base, base_days = con.execute(
             load_sql("dashboards/traffic_baseline"), {"day": day}).fetchall()[0]
     if base_days < cfg.min_baseline_days:
         return dg.AssetCheckResult(passed=True, metadata={"baseline_days": base_days,
@@ -53,12 +54,16 @@ def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehous
         problems.append(f"error rate {err:.1%} is over {cfg.error_rate_jump}x the trailing {err_base:.1%}")
     if p95 is not None and p95_base and p95 > cfg.latency_p95_jump * p95_base:
         problems.append(f"latency p95 {p95:,.0f} ms is over {cfg.latency_p95_jump}x the trailing {p95_base:,.0f} ms")
+    if cost is not None and cost_base and cost > cfg.cost_per_record_jump * cost_base:
+        problems.append(f"agent LLM cost per trace ${cost:.5f} is over {cfg.cost_per_record_jump}x the trailing "
+                        f"${cost_base:.5f}")
     return dg.AssetCheckResult(
         passed=not (problems or errors),
         severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
         description="; ".join(errors + problems) or None,
         metadata={"tool_path_psi": round(index, 4), "error_rate": err, "error_rate_baseline": err_base,
-                  "latency_p95_ms": p95, "latency_p95_baseline_ms": p95_base, "baseline_days": base_days},
+                  "latency_p95_ms": p95, "latency_p95_baseline_ms": p95_base, "cost_per_trace_usd": cost,
+                  "cost_per_trace_baseline_usd": cost_base, "baseline_days": base_days},
     )
 
 
