@@ -355,10 +355,6 @@ def _normal(kind: str, value: str) -> str:
     return value
 
 
-def pseudonymise_id(kind: str, value: str | None, key: bytes) -> str | None:
-    return None if value is None else pseudonym(kind, value, key)
-
-
 def load_or_create_key(explicit: str | None, key_file: Path) -> bytes:
     """The masking key: ``EVAL_MASKING_KEY`` if set, else a generated key kept next to the warehouse
     (outside its tables), created on first use."""
@@ -757,11 +753,6 @@ def mask_text(text: str | None, key: bytes, counts: Counter | None = None) -> st
     if counts is not None:
         counts.update(result.counts)
     return result.texts[0]
-
-
-def mask_texts(texts: Sequence[str | None], key: bytes) -> tuple[list[str | None], Counter]:
-    result = mask_series(pl.Series(list(texts), dtype=pl.String), key)
-    return result.texts.to_list(), result.counts
 
 
 def mask_traces(rows: list[dict], key: bytes) -> tuple[list[dict], Counter]:

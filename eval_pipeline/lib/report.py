@@ -28,7 +28,7 @@ def _esc(v: Any) -> str:
     return html.escape("" if v is None else str(v))
 
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.1%}"
 
 
@@ -60,7 +60,7 @@ def line_chart(title: str, xs: Sequence[dt.date], series: dict[str, Sequence[flo
         v = lo + (hi - lo) * frac
         parts.append(f'<line x1="{left}" x2="{w - 8}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e4e7ec"/>'
                      f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#5b6475">'
-                     f'{_pct(v) if percent else _num(v)}</text>')
+                     f'{pct(v) if percent else _num(v)}</text>')
     parts.append(f'<text x="{left}" y="{h - 6}" font-size="10" fill="#5b6475">{xs[0]}</text>'
                  f'<text x="{w - 8}" y="{h - 6}" font-size="10" text-anchor="end" fill="#5b6475">{xs[-1]}</text>')
     if band:
@@ -123,7 +123,7 @@ def render_day(day: dt.date, metrics: dict | None, judges: list[dict], strata: l
                traffic_trend: list[dict], judge_trend: list[dict], agreement: Sequence[dict] = ()) -> str:
     """The report of one day: headline figures, 30-day trends, judges with intervals, strata."""
     m = metrics or {}
-    cards = [("traces", _num(m.get("traces"))), ("error rate", _pct(m.get("error_rate"))),
+    cards = [("traces", _num(m.get("traces"))), ("error rate", pct(m.get("error_rate"))),
              ("latency p50", f'{_num(m.get("latency_p50_ms"))} ms'), ("latency p95", f'{_num(m.get("latency_p95_ms"))} ms'),
              ("latency p99", f'{_num(m.get("latency_p99_ms"))} ms'),
              ("tokens in / out", f'{_num(m.get("input_tokens"))} / {_num(m.get("output_tokens"))}'),
@@ -163,17 +163,17 @@ def render_day(day: dt.date, metrics: dict | None, judges: list[dict], strata: l
     for j in judges:
         name = _esc(j["judge"]) + (' <span class="bad">regression</span>' if j["judge"] in regressions else "")
         reasons = ", ".join(f"{_esc(k)}: {v}" for k, v in sorted((j.get("unknown_reasons") or {}).items()))
-        rows.append([name, _pct(j["weighted_pass_rate"]), f'{_pct(j["ci_low"])} – {_pct(j["ci_high"])}',
+        rows.append([name, pct(j["weighted_pass_rate"]), f'{pct(j["ci_low"])} – {pct(j["ci_high"])}',
                      _num(j["passed"]), _num(j["failed"]), _num(j["unknown"]), reasons or "", f'${j["spend_usd"] or 0:.4f}'])
     out += ["<h2>Judges</h2>", _table(["judge", "weighted pass rate", "95 % interval", "pass", "fail", "unknown",
                                        "unknown reasons", "spend"], rows, {1, 3, 4, 5, 7})]
     if agreement:
-        arows = [[_esc(a["judge"]), _num(a["labelled"]), _num(a["compared"]), _pct(a["accuracy"]),
+        arows = [[_esc(a["judge"]), _num(a["labelled"]), _num(a["compared"]), pct(a["accuracy"]),
                   _num(a["cohen_kappa"], 2) if a["cohen_kappa"] is not None else "n/a"] for a in agreement]
         out += ["<h2>Agreement with human labels</h2>",
                 _table(["judge", "labelled", "compared", "accuracy", "Cohen's kappa"], arows, {1, 2, 3, 4})]
-    srows = [[_esc(s["judge"]), _esc(s["stratum"]), _pct(s["weighted_pass_rate"]),
-              f'{_pct(s["ci_low"])} – {_pct(s["ci_high"])}', _num(s["judged"]), _num(s["unknown"])] for s in strata]
+    srows = [[_esc(s["judge"]), _esc(s["stratum"]), pct(s["weighted_pass_rate"]),
+              f'{pct(s["ci_low"])} – {pct(s["ci_high"])}', _num(s["judged"]), _num(s["unknown"])] for s in strata]
     out += ["<h2>Judges by stratum</h2>",
             _table(["judge", "stratum (tool path | status)", "weighted pass rate", "95 % interval", "judged", "unknown"],
                    srows, {2, 4, 5})]
@@ -181,7 +181,7 @@ def render_day(day: dt.date, metrics: dict | None, judges: list[dict], strata: l
 
 
 def render_index(days: list[dict]) -> str:
-    rows = [[f'<a href="daily/{r["trace_date"]}.html">{r["trace_date"]}</a>', _num(r["traces"]), _pct(r["error_rate"]),
+    rows = [[f'<a href="daily/{r["trace_date"]}.html">{r["trace_date"]}</a>', _num(r["traces"]), pct(r["error_rate"]),
              f'{_num(r["latency_p95_ms"])} ms', _num(r["dataset_records"])] for r in days]
     body = ("<h1>Agent evaluation reports</h1><div class=sub>One page per UTC day, newest first.</div>"
             + _table(["day", "traces", "error rate", "latency p95", "eval records"], rows, {1, 2, 3, 4}))

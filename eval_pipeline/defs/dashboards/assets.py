@@ -54,7 +54,7 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "unpriced_models": dg.MetadataValue.json(unpriced),
     })
     table = "| judge | pass | fail | unknown | weighted pass rate | 95 % interval | spend |\n|---|---|---|---|---|---|---|\n" + "".join(
-        f"| {j} | {p} | {f} | {u} | {_pct(r)} | {_pct(lo)} – {_pct(hi)} | ${s or 0:.4f} |\n"
+        f"| {j} | {p} | {f} | {u} | {report.pct(r)} | {report.pct(lo)} – {report.pct(hi)} | ${s or 0:.4f} |\n"
         for j, p, f, u, r, lo, hi, s in judges)
     yield dg.MaterializeResult(asset_key="daily_judge_results", metadata={
         "judges": dg.MetadataValue.md(table),
@@ -62,10 +62,6 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "judge_spend_usd": round(sum(s or 0.0 for *_, s in judges), 6),
     })
     yield dg.MaterializeResult(asset_key="daily_judge_strata", metadata={"rows": n_strata})
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:.1%}"
 
 
 @dg.asset(
