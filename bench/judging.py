@@ -33,7 +33,7 @@ from eval_pipeline.lib.warehouse import PROJECT_ROOT, load_sql  # noqa: E402
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "eval_pipeline_tests.openai_server", "--delay", str(latency)],
+        [sys.executable, "-m", "eval_pipeline_tests.support.openai_server", "--delay", str(latency)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
     )
     base_url = proc.stdout.readline().strip()  # type: ignore[union-attr]
@@ -80,7 +80,7 @@ def run(recs: list[dict], settings: judges.JudgeSettings, db: Path) -> tuple[jud
     def lookup(keys: list[str]) -> dict:
         with warehouse.connect(db) as con:
             con.register("wanted_keys", pa.table({"cache_key": pa.array(keys, pa.string())}))
-            rows = con.sql(load_sql("judge_cache_lookup")).to_arrow_table().to_pylist()
+            rows = con.sql(load_sql("judging/judge_cache_lookup")).to_arrow_table().to_pylist()
         return {row["cache_key"]: row for row in rows}
 
     started = time.perf_counter()
@@ -94,7 +94,7 @@ def run(recs: list[dict], settings: judges.JudgeSettings, db: Path) -> tuple[jud
     if rows:
         with warehouse.connect(db) as con:
             con.register("new_judgements", pa.Table.from_pylist(rows))
-            con.execute(load_sql("judge_cache_insert"))
+            con.execute(load_sql("judging/judge_cache_insert"))
     return result, elapsed
 
 

@@ -8,9 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from eval_pipeline.lib.warehouse import PROJECT_ROOT
-
-DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+from eval_pipeline.lib.warehouse import data_dir
 # Runs of the demo and of `dg dev` share this instance, so the UI shows what the demo did. A writer
 # pool of one keeps concurrent runs from queueing on DuckDB's single-writer lock.
 _DAGSTER_YAML = """\
@@ -32,7 +30,7 @@ def _date(s: str) -> dt.date:
 
 def ensure_dagster_home() -> Path:
     """Use $DAGSTER_HOME, else the project's .dagster_home (created with a dagster.yaml)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home = Path(os.environ.get("DAGSTER_HOME") or data_dir().parent / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
     if not cfg.exists():

@@ -17,9 +17,6 @@ from dagster_duckdb import DuckDBResource
 from eval_pipeline.lib import judges, masking, warehouse
 from eval_pipeline.lib.config import Config, load_config
 
-DATA_DIR = warehouse.PROJECT_ROOT / "data"
-
-
 def _setting(value: str, env: str, default: str | Path | None) -> str | None:
     out = value or os.environ.get(env) or default
     return None if out is None else str(out)
@@ -39,7 +36,7 @@ class Warehouse(DuckDBResource):
     memory_limit: str = "2GB"
 
     def file(self) -> Path:
-        return Path(_setting(self.database, "EVAL_WAREHOUSE", DATA_DIR / "warehouse.duckdb"))
+        return Path(_setting(self.database, "EVAL_WAREHOUSE", warehouse.data_dir() / "warehouse.duckdb"))
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -60,7 +57,7 @@ class LandingZone(dg.ConfigurableResource):
     path: str = ""
 
     def dir(self) -> Path:
-        return Path(_setting(self.path, "EVAL_LANDING_DIR", DATA_DIR / "landing"))
+        return Path(_setting(self.path, "EVAL_LANDING_DIR", warehouse.data_dir() / "landing"))
 
 
 class Settings(dg.ConfigurableResource):
@@ -74,7 +71,7 @@ class Settings(dg.ConfigurableResource):
         return load_config(_setting(self.config_path, "EVAL_CONFIG", None))
 
     def reports_dir(self) -> Path:
-        return Path(_setting(self.reports_path, "EVAL_REPORTS_DIR", DATA_DIR / "reports"))
+        return Path(_setting(self.reports_path, "EVAL_REPORTS_DIR", warehouse.data_dir() / "reports"))
 
 
 class Judge(dg.ConfigurableResource):

@@ -1,13 +1,12 @@
 """Shared fixtures: every test gets its own warehouse, landing zone and reports folder, and no network."""
 
-import os
+from pathlib import Path
 
-# Before anything imports litellm: otherwise its import reaches for the network for the price map.
-os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+import pytest
 
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
+# The package sets LITELLM_LOCAL_MODEL_COST_MAP before anything can import litellm (whose import would
+# otherwise reach for the network); importing it first makes that hold for every test module.
+import eval_pipeline  # noqa: F401
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ def _build(db: Path, end: dt.date = DAYS[-1]) -> None:
         con.execute("INSERT INTO masked_traces BY NAME SELECT * FROM rows")
         for d in DAYS:
             sampling.select_day(con, d, Sampling(target_size=1000))  # everything
-        con.execute(load_sql("dev_eval_dataset_insert"), {"start": DAYS[0], "end": end, "seed": "s"})
-        con.execute(load_sql("dev_eval_dataset_version"), {"end": end})
+        con.execute(load_sql("dataset/dev_eval_dataset_insert"), {"start": DAYS[0], "end": end, "seed": "s"})
+        con.execute(load_sql("dataset/dev_eval_dataset_version"), {"end": end})
 
 
 def test_export_writes_jsonl_parquet_and_manifest_in_the_eval_layout(pipeline_env: dict[str, Path],

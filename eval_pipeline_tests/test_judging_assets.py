@@ -18,7 +18,7 @@ from eval_pipeline.defs.judging.assets import judge_agreement, judge_scores
 from eval_pipeline.defs.judging.checks import every_record_judged, judge_kappa_above_threshold
 from eval_pipeline.lib import warehouse
 from eval_pipeline.resources import Judge, Settings, Warehouse
-from eval_pipeline_tests.openai_server import ChatRequest, Reply, serve
+from eval_pipeline_tests.support.openai_server import ChatRequest, Reply, serve
 
 DAY = dt.date(2026, 11, 20)
 ASSETS = [judge_scores, judge_agreement, every_record_judged, judge_kappa_above_threshold]

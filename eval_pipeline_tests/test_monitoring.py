@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from eval_pipeline.definitions import defs
 from eval_pipeline.lib import generate, receiver
 from eval_pipeline.resources import LandingZone
-from eval_pipeline_tests import otlp_builders as b
+from eval_pipeline_tests.support import otlp_builders as b
 
 
 @pytest.fixture
@@ -129,6 +129,7 @@ def test_landing_sensor_requests_the_days_new_files_touch(tmp_path: Path) -> Non
     assert _sensor_ticks(landing, cursor)[0] == []  # nothing new since
 
 
+@pytest.mark.slow
 def test_otel_sdk_over_http_to_receiver_then_sensor_then_scores(pipeline_env: dict[str, Path]) -> None:
     server = receiver.serve(receiver.ReceiverConfig(landing_dir=pipeline_env["landing"]), port=0)
     try:
@@ -162,6 +163,7 @@ def test_otel_sdk_over_http_to_receiver_then_sensor_then_scores(pipeline_env: di
     assert ("no_error", "pass") in scores and ("non_empty_response", "pass") in scores
 
 
+@pytest.mark.slow
 def test_live_runs_sample_llm_judging_and_code_judges_see_everything(pipeline_env: dict[str, Path],
                                                                      tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,7 @@ import pytest
 from eval_pipeline.definitions import defs
 from eval_pipeline.lib import generate, masking
 from eval_pipeline.lib.warehouse import SQL_DIR
-from eval_pipeline_tests import otlp_builders as ob
+from eval_pipeline_tests.support import otlp_builders as ob
 
 DAY = dt.date(2026, 11, 20)
 RAW_TABLES = {"raw_traces", "spans", "quarantine", "landing_files"}
@@ -127,6 +127,7 @@ def _event_log(instance: dg.DagsterInstance, run_id: str) -> str:
     return "\n".join(dg.serialize_value(e) for e in instance.all_logs(run_id))
 
 
+@pytest.mark.slow
 def test_privacy_planted_pii_reaches_no_table_report_event_or_output_after_masking(
         planted: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
     monkeypatch.delenv("EVAL_MASKING_KEY")  # the demo's generated per-warehouse key
@@ -215,6 +216,7 @@ def _snapshot(db: Path, tables: list[str]) -> dict[str, list]:
         return out
 
 
+@pytest.mark.slow
 def test_privacy_downstream_of_masking_runs_the_same_without_raw_rows(pipeline_env: dict[str, Path]) -> None:
     generate.generate(pipeline_env["landing"], DAY, 1, sessions_per_day=6, seed=9)
     d, downstream = _downstream_of_masking()
@@ -241,6 +243,7 @@ def _no_masking(df: pl.DataFrame, key: bytes, names: object = None) -> tuple[pl.
     return df.with_columns(pl.lit([], dtype=masking._PII_FOUND).alias("pii_found")), Counter()  # noqa: SLF001
 
 
+@pytest.mark.slow
 def test_privacy_blocking_checks_stop_the_day_when_pii_survives(planted: dict[str, Path],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(masking, "mask_frame", _no_masking)

@@ -4,6 +4,7 @@ Every key is optional; defaults make the demo work. Unknown keys are errors, so 
 falls back to a default.
 """
 
+import functools
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -173,13 +174,24 @@ def _build(cls: type, data: Any, where: str) -> Any:
 
 
 def load_config(path: str | Path | None) -> Config:
-    """Read the YAML config; ``None`` or a missing default means all defaults."""
+    """Read the YAML config; ``None`` means all defaults. Parsed once per file version: the result is cached
+    by path, modification time and size, so a run's steps share one parse and an edited file is read again."""
     if path is None:
         return Config()
     p = Path(path)
-    if not p.is_file():
+    try:
+        st = p.stat()
+    except OSError:
+        st = None
+    if st is None or not p.is_file():
         msg = f"The config file {p} (EVAL_CONFIG) does not exist; unset EVAL_CONFIG to use the defaults."
         raise FileNotFoundError(msg)
+    return _parse(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse(path: str, _mtime_ns: int, _size: int) -> Config:
+    p = Path(path)
     try:
         data = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as exc:

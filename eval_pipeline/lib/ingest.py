@@ -246,7 +246,7 @@ def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
     Reads the Parquet of the files with spans starting on the day or the next one (a trace that
     crosses midnight has spans on both).
     """
-    files = [f for (f,) in con.execute(load_sql("day_files"), {"day": day}).fetchall()]
+    files = [f for (f,) in con.execute(load_sql("traces/day_files"), {"day": day}).fetchall()]
     # The day's spans carry long JSON texts: ZSTD stores them in a third of the space the automatic
     # choice (FSST) takes, in half the time (bench/ingest.py). The setting must hold through COMMIT,
     # where DuckDB compresses what the transaction wrote.
@@ -258,10 +258,10 @@ def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
             if not files:
                 return DayResult(traces=0, spans=0, duplicate_spans=0)
             params = {"day": day, "files": files}
-            con.execute(load_sql("day_candidates"), params)
-            con.execute(load_sql("day_spans"), {"day": day})
-            con.execute(load_sql("spans_insert"), params)
-            con.execute(load_sql("raw_traces_insert"), params)
+            con.execute(load_sql("traces/day_candidates"), params)
+            con.execute(load_sql("traces/day_spans"), {"day": day})
+            con.execute(load_sql("traces/spans_insert"), params)
+            con.execute(load_sql("traces/raw_traces_insert"), params)
     finally:
         con.execute("PRAGMA force_compression = 'auto'")
     landed = con.execute("SELECT count(*) FROM day_spans_all").fetchall()[0][0]
@@ -275,6 +275,6 @@ def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
 def quarantine_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[int, int, float]:
     """(quarantined records, spans read, share) over the files that carry spans of this day, plus
     files that yielded no span at all (they cannot be dated, so every day counts them)."""
-    q, s = con.execute(load_sql("quarantine_share"), {"day": day}).fetchall()[0]
+    q, s = con.execute(load_sql("traces/quarantine_share"), {"day": day}).fetchall()[0]
     q, s = int(q or 0), int(s or 0)
     return q, s, (q / (q + s) if q + s else 0.0)

@@ -84,7 +84,7 @@ def source_view_sql(predicate: str) -> str:
     The predicate must parse as one boolean expression over ``masked_traces`` columns: no subquery, no
     second statement, no other table, so a config can narrow the slice but never read ``raw_traces``.
     """
-    template = load_sql("eval_dataset_source")
+    template = load_sql("dataset/eval_dataset_source")
     predicate = predicate.strip()
     if not predicate:
         return template
@@ -136,25 +136,25 @@ def select_day(con: duckdb.DuckDBPyConnection, day: dt.date, s: Sampling) -> Day
     con.execute(source_view_sql(s.filters.where))
     for table in ("eval_dataset", "eval_dataset_strata", "eval_dataset_days"):
         con.execute(f"DELETE FROM {table} WHERE trace_date = $day", {"day": day})  # noqa: S608 - fixed names
-    con.execute(load_sql("eval_dataset_eligible"), {"day": day, "seed": s.seed, **_filter_params(s.filters)})
+    con.execute(load_sql("dataset/eval_dataset_eligible"), {"day": day, "seed": s.seed, **_filter_params(s.filters)})
     if s.latency_slo_ms:
         thresholds = [float(t) for t in s.latency_slo_ms]
     else:
-        thresholds = con.execute(load_sql("eval_dataset_thresholds"),
+        thresholds = con.execute(load_sql("dataset/eval_dataset_thresholds"),
                                  {"latency_quantiles": [float(q) for q in s.latency_quantiles]}).fetchall()[0][0]
         # A day without latencies (or without eligible traces) still needs one threshold per tier name.
         thresholds = [math.nan if t is None else float(t) for t in thresholds or [None] * len(s.latency_quantiles)]
-    con.execute(load_sql("eval_dataset_population"), {
+    con.execute(load_sql("dataset/eval_dataset_population"), {
         "target_size": s.target_size, "min_per_stratum": s.min_per_stratum,
         "error_oversample": s.error_oversample, "latency_thresholds": thresholds, "tier_names": tier_names(s),
         "max_per_session": s.max_per_session, "max_per_user": s.max_per_user,
     })
-    con.execute(load_sql("eval_dataset_insert"), {"day": day})
-    con.execute(load_sql("eval_dataset_strata_insert"), {"day": day})
-    con.execute(load_sql("eval_dataset_days_insert"),
+    con.execute(load_sql("dataset/eval_dataset_insert"), {"day": day})
+    con.execute(load_sql("dataset/eval_dataset_strata_insert"), {"day": day})
+    con.execute(load_sql("dataset/eval_dataset_days_insert"),
                 {"day": day, "target_size": s.target_size, "latency_thresholds": thresholds})
-    con.execute(load_sql("eval_dataset_version"), {"day": day})
-    con.execute(load_sql("eval_dataset_days_version"), {"day": day})
+    con.execute(load_sql("dataset/eval_dataset_version"), {"day": day})
+    con.execute(load_sql("dataset/eval_dataset_days_version"), {"day": day})
     return day_selection(con, day)
 
 

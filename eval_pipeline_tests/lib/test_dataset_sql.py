@@ -220,7 +220,7 @@ def test_psi_is_zero_for_the_same_mix_and_grows_with_drift() -> None:
 
 def test_daily_metrics_counts_traffic(con) -> None:
     con.execute("DELETE FROM daily_metrics")
-    con.execute(load_sql("daily_metrics_insert"), {"day": DAY})
+    con.execute(load_sql("dashboards/daily_metrics_insert"), {"day": DAY})
     traces, error_rate, p50 = con.execute(
         "SELECT traces, error_rate, latency_p50_ms FROM daily_metrics").fetchall()[0]
     expected = con.execute("SELECT count(*), avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0 END), "

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from eval_pipeline.lib import ingest, warehouse
-from eval_pipeline_tests import otlp_builders as b
+from eval_pipeline_tests.support import otlp_builders as b
 
 DAY = dt.date(2026, 11, 20)
 T = dt.datetime(2026, 11, 20, 9, 0, 0)

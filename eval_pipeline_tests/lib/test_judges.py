@@ -46,7 +46,7 @@ from eval_pipeline.lib.judges import (
     parse_answer,
     run_llm_judge,
 )
-from eval_pipeline_tests.openai_server import ChatRequest, Reply, rate_limited, serve, server_error
+from eval_pipeline_tests.support.openai_server import ChatRequest, Reply, rate_limited, serve, server_error
 
 MODEL = "openai/test-judge"
 KEY = "sk-test-not-a-secret"

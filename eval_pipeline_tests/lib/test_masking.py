@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from eval_pipeline.lib import masking, pii_names
-from eval_pipeline_tests.lib.masking_labelled import ENTITIES, LOOK_ALIKES, SAMPLES
+from eval_pipeline_tests.support.masking_labelled import ENTITIES, LOOK_ALIKES, SAMPLES
 
 KEY = b"k1"
 RECALL_MIN = 0.99

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from eval_pipeline.lib import normalize, otlp
-from eval_pipeline_tests import otlp_builders as b
+from eval_pipeline_tests.support import otlp_builders as b
 
 QUESTION = "What is the status of my order?"
 ANSWER = "Your order ships tomorrow."

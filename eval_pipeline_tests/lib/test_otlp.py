@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from eval_pipeline.lib import otlp
-from eval_pipeline_tests import otlp_builders as b
+from eval_pipeline_tests.support import otlp_builders as b
 
 T0 = dt.datetime(2026, 11, 20, 8, 30, 0)
 TRACE = "5B8EFFF798038103D269B633813FC60C"  # upper-case hex, as in the OTLP example

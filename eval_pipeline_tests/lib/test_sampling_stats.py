@@ -88,6 +88,7 @@ def _estimates(d: dict, outcome: dict[str, bool]) -> dict[str, list[float]]:
     return {"horvitz_thompson": ht, "hajek": hajek, "unweighted": unweighted}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["error", "pass"])
 def test_weighted_estimates_are_unbiased_and_unweighted_are_not(draws: dict, target: str) -> None:
     truth = draws[f"truth_{target}"]
@@ -99,11 +100,13 @@ def test_weighted_estimates_are_unbiased_and_unweighted_are_not(draws: dict, tar
     assert abs(mean - truth) > 10 * se, ("unweighted", mean, se, truth)
 
 
+@pytest.mark.slow
 def test_weighted_count_estimates_the_day(draws: dict) -> None:
     mean, se = _mean_se([sum(w for _, w in picked) for picked in draws["draws"]])
     assert abs(mean - draws["n"]) <= 3 * se
 
 
+@pytest.mark.slow
 def test_stratum_sizes_average_to_their_inclusion_probabilities(draws: dict) -> None:
     strata = draws["expected"]
     assert any(e < 3.5 for e in strata.values())  # strata drawn through their minimum

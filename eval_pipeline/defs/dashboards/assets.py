@@ -31,7 +31,7 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
         with transaction(con):
             for table in _TABLES:
                 con.execute(f"DELETE FROM {table} WHERE trace_date = $day", {"day": day})  # noqa: S608 - fixed names
-                con.execute(load_sql(f"{table}_insert"), {"day": day})
+                con.execute(load_sql(f"dashboards/{table}_insert"), {"day": day})
             cost, unpriced = pricing.agent_cost(con.execute(load_sql("dashboards/model_usage"), {"day": day}).fetchall())
             con.execute("UPDATE daily_metrics SET agent_cost_usd = $cost, unpriced_models = $unpriced "
                         "WHERE trace_date = $day", {"cost": cost, "unpriced": unpriced, "day": day})

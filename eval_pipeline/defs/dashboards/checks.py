@@ -1,6 +1,6 @@
 import dagster as dg
 
-from eval_pipeline.defs.partitions import check_day
+from eval_pipeline.defs.checks_common import check_day
 from eval_pipeline.lib import drift
 from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse

@@ -74,8 +74,8 @@ def dev_eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse,
     with warehouse.get_connection() as con:
         with transaction(con):
             con.execute("DELETE FROM dev_eval_dataset WHERE window_end = $end", {"end": end})
-            con.execute(load_sql("dev_eval_dataset_insert"), {"start": start, "end": end, "seed": config.sampling.seed})
-            con.execute(load_sql("dev_eval_dataset_version"), {"end": end})
+            con.execute(load_sql("dataset/dev_eval_dataset_insert"), {"start": start, "end": end, "seed": config.sampling.seed})
+            con.execute(load_sql("dataset/dev_eval_dataset_version"), {"end": end})
         records, errors, weight, version, days = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE status = 'error'), coalesce(sum(weight), 0), "
             "any_value(dataset_version), count(DISTINCT trace_date) FROM dev_eval_dataset WHERE window_end = $end",

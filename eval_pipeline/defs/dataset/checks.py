@@ -2,10 +2,10 @@ import datetime as dt
 
 import dagster as dg
 
-from eval_pipeline.defs.partitions import check_day
+from eval_pipeline.defs.checks_common import check_day, gx_rule_checks
 from eval_pipeline.lib import drift, sampling
 from eval_pipeline.lib.config import DatasetChecks
-from eval_pipeline.lib.expectations import Rule, validate
+from eval_pipeline.lib.expectations import Rule
 from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -25,28 +25,10 @@ def eval_dataset_rules(c: DatasetChecks) -> list[Rule]:
     ]
 
 
-# The rules' names and descriptions; the bounds are read from the config when the checks run.
-_RULES = eval_dataset_rules(DatasetChecks())
-
-
-@dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(r.name, asset="eval_dataset", description=r.description) for r in _RULES],
-    can_subset=True,
-)
-def eval_dataset_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, settings: Settings):
-    """The Great Expectations suite on the day's eval_dataset: one check per rule."""
-    day = check_day(context)
-    with warehouse.get_connection() as con:
-        df = con.sql(load_sql("eval_dataset_checks_frame"), params={"day": day}).pl()
-    selected = {k.name for k in context.selected_asset_check_keys}
-    rules = [r for r in eval_dataset_rules(settings.config().dataset_checks) if r.name in selected]
-    for res in validate(df, rules):
-        yield dg.AssetCheckResult(
-            asset_key="eval_dataset", check_name=res.name, passed=res.success,
-            metadata={"records": len(df), "unexpected_count": res.unexpected_count or 0,
-                      # keys, ids and numbers only: never trace text
-                      "unexpected_sample": dg.MetadataValue.json([str(v) for v in res.unexpected_sample[:10]])},
-        )
+eval_dataset_expectations = gx_rule_checks(
+    name="eval_dataset_expectations", asset="eval_dataset",
+    rules=lambda _day, config: eval_dataset_rules(config.dataset_checks), frame_sql="dataset/eval_dataset_checks_frame",
+    description="The Great Expectations suite on the day's eval_dataset: one check per rule.")
 
 
 @dg.asset_check(asset="eval_dataset", description="Every stratum with eligible traffic has at least one record.")
@@ -108,9 +90,9 @@ def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Wareho
     c = settings.config().dataset_checks
     with warehouse.get_connection() as con:
         sampling.day_selection(con, day)
-        current = sampling.mix(con.execute(load_sql("eval_dataset_stratum_mix"),
+        current = sampling.mix(con.execute(load_sql("dataset/eval_dataset_stratum_mix"),
                                            {"start": day, "end": day}).fetchall())
-        baseline = sampling.mix(con.execute(load_sql("eval_dataset_stratum_mix"), {
+        baseline = sampling.mix(con.execute(load_sql("dataset/eval_dataset_stratum_mix"), {
             "start": day - dt.timedelta(days=c.drift_days), "end": day - dt.timedelta(days=1)}).fetchall())
     if not baseline:
         return dg.AssetCheckResult(passed=True, metadata={

@@ -29,7 +29,7 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
     day = context.partition_time_window.start.date()
     config = settings.config()
     with warehouse.get_connection() as con:
-        records = con.sql(load_sql("judge_records"), params={"day": day}).to_arrow_table().to_pylist()
+        records = con.sql(load_sql("judging/judge_records"), params={"day": day}).to_arrow_table().to_pylist()
     names = list(dict.fromkeys([*config.judging.judges, *(c.name for c in config.judging.custom)]))
     context.log.info("%s: judging %d records with %s (model: %s)", day, len(records), ", ".join(names),
                      judge.resolved_model() or "none configured")
@@ -37,7 +37,7 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
     def lookup(keys: list[str]) -> dict[str, dict]:
         with warehouse.get_connection() as con:
             con.register("wanted_keys", pa.table({"cache_key": pa.array(keys, pa.string())}))
-            rows = con.sql(load_sql("judge_cache_lookup")).to_arrow_table().to_pylist()
+            rows = con.sql(load_sql("judging/judge_cache_lookup")).to_arrow_table().to_pylist()
             con.unregister("wanted_keys")
         return {row["cache_key"]: row for row in rows}
 
@@ -75,7 +75,7 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
             con.unregister("score_rows")
         if cache_rows:
             con.register("new_judgements", pa.Table.from_pylist(cache_rows))
-            con.execute(load_sql("judge_cache_insert"))
+            con.execute(load_sql("judging/judge_cache_insert"))
             con.unregister("new_judgements")
 
     counts = Counter((v.judge, v.verdict) for v in verdicts)
@@ -124,7 +124,7 @@ def judge_agreement(context: dg.AssetExecutionContext, warehouse: Warehouse,
     with warehouse.get_connection() as con:
         scores = con.sql("SELECT trace_id, judge, verdict FROM judge_scores WHERE trace_date = $day",
                          params={"day": day}).to_arrow_table().to_pylist()
-        label_rows = con.sql(load_sql("judge_human_labels"), params={"day": day}).to_arrow_table().to_pylist()
+        label_rows = con.sql(load_sql("judging/judge_human_labels"), params={"day": day}).to_arrow_table().to_pylist()
     labels = agreement.merge_labels([*label_rows, *file_rows])
     results = agreement.agreement(scores, labels)
     rows = [{**dataclasses.asdict(a), "confusion": json.dumps(a.confusion)} for a in results]
@@ -132,7 +132,7 @@ def judge_agreement(context: dg.AssetExecutionContext, warehouse: Warehouse,
         con.execute("DELETE FROM judge_agreement WHERE trace_date = $day", {"day": day})
         if rows:
             con.register("agreement_rows", pa.Table.from_pylist(rows))
-            con.execute(load_sql("judge_agreement_insert"), {"day": day})
+            con.execute(load_sql("judging/judge_agreement_insert"), {"day": day})
             con.unregister("agreement_rows")
     context.log.info("%s: %d human labels, agreement for %d judges", day, len(labels), len(results))
 

@@ -24,7 +24,7 @@ def masked_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, setti
     names = pii_names.load(policy.name_detector, policy.spacy_model)
     key = warehouse.key()
     with warehouse.get_connection() as con:
-        source = con.sql(load_sql("masked_traces_source"), params={
+        source = con.sql(load_sql("privacy/masked_traces_source"), params={
             "day": day, "opt_out_paths": masking.json_paths(policy.opt_out_attributes),
             "tenant_paths": masking.json_paths(policy.tenant_attributes)}).pl()
         kept, dropped = masking.apply_row_policy(source, policy.drop_services, policy.drop_tenants)
@@ -35,7 +35,7 @@ def masked_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, setti
             con.execute("DELETE FROM masked_traces WHERE trace_date = $day", {"day": day})
             if masked.height:
                 con.register("masked_rows", masked.to_arrow())
-                con.execute(load_sql("masked_traces_insert"))
+                con.execute(load_sql("privacy/masked_traces_insert"))
                 con.unregister("masked_rows")
     text_mb = masking.text_bytes(kept) / 1e6
     context.log.info("%s: masked %d traces (%d entities), dropped %d by policy", day, masked.height,

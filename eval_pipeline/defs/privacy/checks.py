@@ -1,8 +1,8 @@
 import dagster as dg
 
-from eval_pipeline.defs.partitions import check_day
+from eval_pipeline.defs.checks_common import check_day, gx_rule_checks
 from eval_pipeline.lib import masking
-from eval_pipeline.lib.expectations import Rule, validate
+from eval_pipeline.lib.expectations import Rule
 from eval_pipeline.resources import Warehouse
 
 _SAMPLES = 10
@@ -54,31 +54,8 @@ def masked_traces_rules(day: str) -> list[Rule]:
     ]
 
 
-_RULES = masked_traces_rules("")
-
-
-@dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(r.name, asset="masked_traces", description=r.description, blocking=True)
-           for r in _RULES],
-    can_subset=True,
-)
-def masked_traces_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-    """The Great Expectations suite on the day's masked_traces column contract: one check per rule."""
-    day = check_day(context).isoformat()
-    with warehouse.get_connection() as con:
-        df = con.sql("SELECT trace_id, CAST(trace_date AS VARCHAR) AS trace_date, user_id, session_id, "
-                     "CAST(pii_found AS VARCHAR) AS pii_found FROM masked_traces "
-                     "WHERE trace_date = CAST($day AS DATE)", params={"day": day}).pl()
-    selected = {k.name for k in context.selected_asset_check_keys}
-    rules = [r for r in masked_traces_rules(day) if r.name in selected]
-    for res in validate(df, rules):
-        unexpected = res.unexpected_sample[:_SAMPLES]
-        yield dg.AssetCheckResult(
-            asset_key="masked_traces", check_name=res.name, passed=res.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"rows": df.height, "unexpected_count": res.unexpected_count or 0,
-                      # an id that failed the pseudonym rule is raw: only its shape is shown
-                      "unexpected_sample": dg.MetadataValue.json([masking.redacted(str(v)) for v in unexpected])},
-        )
-
-
+masked_traces_expectations = gx_rule_checks(
+    name="masked_traces_expectations", asset="masked_traces",
+    rules=lambda day, _config: masked_traces_rules(day.isoformat()), frame_sql="privacy/masked_traces_checks_frame",
+    blocking=True, shown=lambda v: masking.redacted(str(v)),  # an id that failed the pseudonym rule is raw
+    description="The Great Expectations suite on the day's masked_traces column contract: one check per rule.")

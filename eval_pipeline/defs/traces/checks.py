@@ -1,8 +1,8 @@
 import dagster as dg
 
-from eval_pipeline.defs.partitions import check_day
+from eval_pipeline.defs.checks_common import check_day, gx_rule_checks
 from eval_pipeline.lib import ingest
-from eval_pipeline.lib.expectations import Rule, validate
+from eval_pipeline.lib.expectations import Rule
 from eval_pipeline.resources import Settings, Warehouse
 
 STATUSES = ["ok", "error"]
@@ -23,30 +23,10 @@ def raw_traces_rules(day: str) -> list[Rule]:
     ]
 
 
-# The rules' names and descriptions; the day is filled in when the checks run.
-_RULES = raw_traces_rules("")
-
-
-@dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(r.name, asset="raw_traces", description=r.description) for r in _RULES],
-    can_subset=True,
-)
-def raw_traces_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-    """The Great Expectations suite on the day's raw_traces: one check per rule."""
-    day = check_day(context).isoformat()
-    with warehouse.get_connection() as con:
-        df = con.sql(
-            "SELECT trace_id, CAST(trace_date AS VARCHAR) AS trace_date, latency_ms, status "
-            "FROM raw_traces WHERE trace_date = CAST($day AS DATE)", params={"day": day}).pl()
-    selected = {k.name for k in context.selected_asset_check_keys}
-    rules = [r for r in raw_traces_rules(day) if r.name in selected]
-    for res in validate(df, rules):
-        yield dg.AssetCheckResult(
-            asset_key="raw_traces", check_name=res.name, passed=res.success,
-            metadata={"rows": len(df), "unexpected_count": res.unexpected_count or 0,
-                      # ids and statuses only: never raw trace text
-                      "unexpected_sample": dg.MetadataValue.json([str(v) for v in res.unexpected_sample[:10]])},
-        )
+raw_traces_expectations = gx_rule_checks(
+    name="raw_traces_expectations", asset="raw_traces", rules=lambda day, _config: raw_traces_rules(day.isoformat()),
+    frame_sql="traces/raw_traces_checks_frame",
+    description="The Great Expectations suite on the day's raw_traces: one check per rule.")
 
 
 @dg.asset_check(asset="raw_traces", description="The share of quarantined records stays under the configured "

@@ -18,7 +18,7 @@ largest number of requests it was serving at the same moment (``server.max_in_fl
 returns both as JSON, for a server in another process. Benchmarks run it as its own process, so its
 work does not compete with the client for the GIL::
 
-    python -m eval_pipeline_tests.openai_server --delay 0.2   # prints the base URL, serves until killed
+    python -m eval_pipeline_tests.support.openai_server --delay 0.2   # prints the base URL, serves until killed
 """
 
 import argparse

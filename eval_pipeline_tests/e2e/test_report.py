@@ -63,6 +63,7 @@ def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
     return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(reports: Path, tmp_path: Path) -> None:
     page = reports / "daily" / f"{DAYS[-1]}.html"
     assert (reports / "index.html").is_file() and page.is_file()

@@ -1,14 +1,12 @@
--- Dashboard tables (derived, rebuilt per day). Columns added after the first release are added to
--- existing warehouses here too.
-ALTER TABLE daily_metrics ADD COLUMN IF NOT EXISTS top_tool_paths JSON;
-ALTER TABLE daily_judge_results ADD COLUMN IF NOT EXISTS ci_low DOUBLE;
-ALTER TABLE daily_judge_results ADD COLUMN IF NOT EXISTS ci_high DOUBLE;
-ALTER TABLE daily_judge_results ADD COLUMN IF NOT EXISTS spend_usd DOUBLE;
+-- Table macros the queries share (DuckDB stores them in the warehouse; re-created with the schema).
 
-CREATE TABLE IF NOT EXISTS daily_judge_strata (
-    trace_date DATE, judge VARCHAR, stratum VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT,
-    unknown BIGINT, weighted_pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, computed_at TIMESTAMP
-);
+-- The landed files that count for a day's quarantine figures: those with spans of the day, and those
+-- that yielded no span at all, dated by their modification time (when they landed).
+CREATE OR REPLACE MACRO quarantine_files(d) AS TABLE
+SELECT *
+FROM landing_files
+WHERE list_contains(days, d)
+   OR (span_count = 0 AND CAST(make_timestamp(mtime_ns // 1000) AS DATE) = d);
 
 -- Per judge (and per stratum) for a day: verdict counts and the weighted pass rate with a 95 %
 -- interval. The rate is a ratio estimator over the dataset's inclusion weights (an estimate for the

@@ -18,7 +18,10 @@ import pytest
 from eval_pipeline.definitions import defs
 from eval_pipeline.lib import generate
 from eval_pipeline.lib.warehouse import PROJECT_ROOT
-from eval_pipeline_tests.openai_server import ChatRequest, Reply, serve
+from eval_pipeline_tests.support.openai_server import ChatRequest, Reply, serve
+
+# Whole-chain runs and servers: the slow tier.
+pytestmark = pytest.mark.slow
 
 START = dt.date(2026, 11, 20)
 DAYS = [START, START + dt.timedelta(days=1)]

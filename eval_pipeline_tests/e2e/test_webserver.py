@@ -10,7 +10,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from eval_pipeline.lib.warehouse import PROJECT_ROOT
+
+# Whole-chain runs and servers: the slow tier.
+pytestmark = pytest.mark.slow
 
 QUERY = """
 {

@@ -30,6 +30,7 @@ def test_cli_rejects_a_bad_date(capsys: pytest.CaptureFixture) -> None:
     assert "is not a date; use YYYY-MM-DD" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_demo_runs_the_chain_and_reports(pipeline_env: dict[str, Path], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))

@@ -1,0 +1,21 @@
+-- Columns added after a table was first released, in the order they came: warehouses created before
+-- get them here (for a new warehouse, tables.sql already has them and these do nothing). Append only.
+ALTER TABLE masked_traces ADD COLUMN IF NOT EXISTS feedback STRUCT(judge VARCHAR, label VARCHAR)[];
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS model VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS tool_signature VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS service_name VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS session_id VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS user_id VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS request_key VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS selected_by VARCHAR;
+ALTER TABLE judge_scores ADD COLUMN IF NOT EXISTS parameters VARCHAR;
+ALTER TABLE judge_scores ADD COLUMN IF NOT EXISTS input_hash VARCHAR;
+ALTER TABLE daily_metrics ADD COLUMN IF NOT EXISTS top_tool_paths JSON;
+ALTER TABLE daily_judge_results ADD COLUMN IF NOT EXISTS ci_low DOUBLE;
+ALTER TABLE daily_judge_results ADD COLUMN IF NOT EXISTS ci_high DOUBLE;
+ALTER TABLE daily_judge_results ADD COLUMN IF NOT EXISTS spend_usd DOUBLE;
+ALTER TABLE landing_files ADD COLUMN IF NOT EXISTS parquet VARCHAR;
+ALTER TABLE raw_traces ADD COLUMN IF NOT EXISTS model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[];
+ALTER TABLE masked_traces ADD COLUMN IF NOT EXISTS model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[];
+ALTER TABLE daily_metrics ADD COLUMN IF NOT EXISTS agent_cost_usd DOUBLE;
+ALTER TABLE daily_metrics ADD COLUMN IF NOT EXISTS unpriced_models VARCHAR[];

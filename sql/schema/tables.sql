@@ -1,0 +1,168 @@
+-- Every table's final shape, one place. Names and the columns of design.md section 3 are a public
+-- interface: add columns freely (here, and as an ALTER in migrations.sql for older warehouses), rename or
+-- drop none. Tables not in the contract are marked bookkeeping.
+
+-- ---------------------------------------------------------------- traces
+
+-- Bookkeeping: which landing files were read, with counts, and the Parquet file (beside the warehouse,
+-- in <warehouse>.landed/) holding each one's parsed span rows (NULL when none).
+CREATE TABLE IF NOT EXISTS landing_files (
+    source_file VARCHAR PRIMARY KEY,
+    size_bytes BIGINT,
+    mtime_ns BIGINT,
+    format VARCHAR,
+    span_count BIGINT,
+    quarantine_count BIGINT,
+    days DATE[],
+    ingested_at TIMESTAMP,
+    parquet VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_file VARCHAR, position BIGINT, reason VARCHAR, excerpt VARCHAR, seen_at TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, trace_date DATE, name VARCHAR,
+    span_type VARCHAR, start_time TIMESTAMP, end_time TIMESTAMP, status VARCHAR,
+    attributes JSON, events JSON, resource JSON,
+    kind INTEGER, error_type VARCHAR, error_message VARCHAR, service_name VARCHAR, model VARCHAR,
+    provider VARCHAR, input_tokens BIGINT, output_tokens BIGINT, input_text VARCHAR, output_text VARCHAR,
+    tool_name VARCHAR, tool_call_id VARCHAR, tool_arguments VARCHAR, tool_result VARCHAR,
+    retrieved_documents VARCHAR[], session_id VARCHAR, user_id VARCHAR, conventions VARCHAR[],
+    scope_name VARCHAR, source_file VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS raw_traces (
+    trace_id VARCHAR, trace_date DATE, start_time TIMESTAMP, end_time TIMESTAMP, latency_ms DOUBLE,
+    service_name VARCHAR, root_span_name VARCHAR, status VARCHAR, error_type VARCHAR, error_message VARCHAR,
+    request VARCHAR, response VARCHAR, tool_path VARCHAR[],
+    tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[],
+    retrieved_context VARCHAR[], models VARCHAR[], input_tokens BIGINT, output_tokens BIGINT,
+    session_id VARCHAR, user_id VARCHAR, span_count BIGINT, conventions VARCHAR[],
+    root_span_id VARCHAR, error_span_count BIGINT, llm_call_count BIGINT, tool_call_count BIGINT,
+    -- token usage per model of the trace (LLM spans only), for the agent's cost on the dashboards
+    model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[]
+);
+
+-- ---------------------------------------------------------------- privacy
+
+CREATE TABLE IF NOT EXISTS masked_traces (
+    trace_id VARCHAR, trace_date DATE, start_time TIMESTAMP, end_time TIMESTAMP, latency_ms DOUBLE,
+    service_name VARCHAR, root_span_name VARCHAR, status VARCHAR, error_type VARCHAR, error_message VARCHAR,
+    request VARCHAR, response VARCHAR, tool_path VARCHAR[],
+    tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[],
+    retrieved_context VARCHAR[], models VARCHAR[], input_tokens BIGINT, output_tokens BIGINT,
+    session_id VARCHAR, user_id VARCHAR, span_count BIGINT, conventions VARCHAR[],
+    pii_found MAP(VARCHAR, BIGINT),
+    -- the labels the traces carry for judges (gen_ai.evaluation.result events, feedback.<judge>
+    -- attributes), masked like every other text, so judge agreement never needs the raw spans
+    feedback STRUCT(judge VARCHAR, label VARCHAR)[],
+    model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[]
+);
+
+-- ---------------------------------------------------------------- dataset
+
+CREATE TABLE IF NOT EXISTS eval_dataset (
+    trace_id VARCHAR, trace_date DATE, request VARCHAR, response VARCHAR, tool_path VARCHAR[],
+    retrieved_context VARCHAR[], status VARCHAR, latency_tier VARCHAR, stratum VARCHAR,
+    inclusion_probability DOUBLE, weight DOUBLE, dataset_version VARCHAR,
+    latency_ms DOUBLE, duplicate_count BIGINT,
+    model VARCHAR,            -- the trace's primary (first) model
+    tool_signature VARCHAR,   -- tool path, repeats collapsed
+    service_name VARCHAR,
+    session_id VARCHAR,       -- pseudonymised
+    user_id VARCHAR,          -- pseudonymised
+    request_key VARCHAR,      -- md5 of the normalised request
+    selected_by VARCHAR       -- 'poisson' | 'stratum_minimum'
+);
+
+-- Bookkeeping: one row per (day, stratum) of the eligible population: what was there, what was drawn.
+CREATE TABLE IF NOT EXISTS eval_dataset_strata (
+    trace_date DATE, stratum VARCHAR, tool_signature VARCHAR, status VARCHAR, latency_tier VARCHAR,
+    model VARCHAR,
+    traces BIGINT,                 -- eligible traces, duplicates counted in their representative's stratum
+    unique_requests BIGINT,        -- after deduplication
+    base_probability DOUBLE,       -- the stratum's Poisson probability before the per-session/user caps
+    minimum BIGINT,                -- records guaranteed by min_per_stratum
+    expected_records DOUBLE,       -- sum of inclusion probabilities
+    records BIGINT,                -- drawn
+    weight DOUBLE                  -- sum of the drawn records' weights (estimates `traces`)
+);
+
+-- Bookkeeping: one row per day: the selection's figures, read by the checks and the metadata.
+CREATE TABLE IF NOT EXISTS eval_dataset_days (
+    trace_date DATE, traces BIGINT, filtered_out BIGINT, traces_without_request BIGINT,
+    eligible_traces BIGINT, unique_requests BIGINT, strata BIGINT, records BIGINT,
+    expected_records DOUBLE, expected_error_share DOUBLE, weight_sum DOUBLE,
+    weight_sum_se DOUBLE,          -- Horvitz-Thompson standard error of weight_sum
+    target_size BIGINT, latency_thresholds DOUBLE[], dataset_version VARCHAR
+);
+
+-- The dev-eval dataset: the daily datasets of a window of days, deduplicated across days. One
+-- version per window end (the partition); `dataset_version` is a content hash.
+CREATE TABLE IF NOT EXISTS dev_eval_dataset (
+    window_end DATE, window_start DATE, trace_id VARCHAR, trace_date DATE, request VARCHAR,
+    response VARCHAR, tool_path VARCHAR[], retrieved_context VARCHAR[], status VARCHAR,
+    latency_tier VARCHAR, stratum VARCHAR, model VARCHAR, service_name VARCHAR, latency_ms DOUBLE,
+    inclusion_probability DOUBLE, weight DOUBLE, duplicate_count BIGINT, request_key VARCHAR,
+    dataset_version VARCHAR
+);
+
+-- ---------------------------------------------------------------- judging
+
+CREATE TABLE IF NOT EXISTS judge_scores (
+    trace_id VARCHAR, trace_date DATE, judge VARCHAR, verdict VARCHAR, rationale VARCHAR,
+    unknown_reason VARCHAR, model VARCHAR, prompt_version VARCHAR, input_tokens BIGINT,
+    output_tokens BIGINT, cost_usd DOUBLE, latency_ms DOUBLE, cached BOOLEAN, scored_at TIMESTAMP,
+    parameters VARCHAR,       -- decoding parameters (JSON)
+    input_hash VARCHAR        -- hash of what the judge saw
+);
+
+-- Bookkeeping: one row per LLM judgement ever made with a verdict, keyed by
+-- sha256(judge, prompt_version, model, parameters, input_hash): a re-run or a backfill reuses it.
+CREATE TABLE IF NOT EXISTS judge_cache (
+    cache_key VARCHAR PRIMARY KEY, judge VARCHAR, prompt_version VARCHAR, model VARCHAR,
+    parameters VARCHAR, input_hash VARCHAR, verdict VARCHAR, rationale VARCHAR,
+    input_tokens BIGINT, output_tokens BIGINT, cost_usd DOUBLE, latency_ms DOUBLE, created_at TIMESTAMP
+);
+
+-- Human labels written by people (or their labelling tool): label is 'pass' or 'fail' (also accepted:
+-- true/false, yes/no, good/bad, thumbs_up/thumbs_down, 1/0, correct/incorrect).
+CREATE TABLE IF NOT EXISTS human_labels (
+    trace_id VARCHAR, judge VARCHAR, label VARCHAR, labeller VARCHAR, labelled_at TIMESTAMP
+);
+
+-- Reference answers for the correctness judge, written by people; masked like the traces if they
+-- quote personal data.
+CREATE TABLE IF NOT EXISTS judge_expectations (
+    trace_id VARCHAR PRIMARY KEY, expected_response VARCHAR
+);
+
+-- Per day and judge: how often the judge agrees with the human labels of the day's records.
+CREATE TABLE IF NOT EXISTS judge_agreement (
+    trace_date DATE, judge VARCHAR, labelled BIGINT, compared BIGINT, judge_unknown BIGINT,
+    accuracy DOUBLE, cohen_kappa DOUBLE, confusion JSON, computed_at TIMESTAMP
+);
+
+-- ---------------------------------------------------------------- dashboards (derived, rebuilt per day)
+
+CREATE TABLE IF NOT EXISTS daily_metrics (
+    trace_date DATE, traces BIGINT, error_rate DOUBLE, latency_p50_ms DOUBLE, latency_p95_ms DOUBLE,
+    latency_p99_ms DOUBLE, input_tokens BIGINT, output_tokens BIGINT, quarantined BIGINT,
+    dataset_records BIGINT, computed_at TIMESTAMP,
+    top_tool_paths JSON,
+    agent_cost_usd DOUBLE,
+    unpriced_models VARCHAR[]
+);
+
+CREATE TABLE IF NOT EXISTS daily_judge_results (
+    trace_date DATE, judge VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT, unknown BIGINT,
+    weighted_pass_rate DOUBLE, unknown_reasons MAP(VARCHAR, BIGINT), computed_at TIMESTAMP,
+    ci_low DOUBLE, ci_high DOUBLE, spend_usd DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS daily_judge_strata (
+    trace_date DATE, judge VARCHAR, stratum VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT,
+    unknown BIGINT, weighted_pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, computed_at TIMESTAMP
+);
