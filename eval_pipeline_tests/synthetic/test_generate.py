@@ -1,4 +1,4 @@
-"""Contract of ``eval_pipeline.lib.generate``: the synthetic traffic is real OTLP that the project's own readers
+"""Contract of ``eval_pipeline.synthetic``: the synthetic traffic is real OTLP that the project's own readers
 (``otlp.read_file`` + ``normalize.normalize_span``) turn back into exactly what ``plan_traffic`` meant —
 question, answer, tool path, tokens, model, session, user, errors — for every convention family and file format;
 it is deterministic for a seed; its delivery defects (duplicates, split traces, a trace crossing midnight) are
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eval_pipeline.lib import normalize, otlp
-from eval_pipeline.lib.generate import FAMILIES, FORMATS, generate, generate_bulk, plan_traffic
+from eval_pipeline.synthetic import FAMILIES, FORMATS, generate, generate_bulk, plan_traffic
 
 START = datetime.date(2026, 3, 1)
 DAYS = 2
