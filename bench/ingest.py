@@ -21,7 +21,8 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PeakRSS, gib  # noqa: E402
 
-from eval_pipeline.lib import generate, ingest, warehouse  # noqa: E402
+from eval_pipeline import synthetic  # noqa: E402
+from eval_pipeline.lib import ingest, warehouse  # noqa: E402
 
 DAY = dt.date(2026, 11, 20)
 
@@ -89,7 +90,7 @@ def main() -> None:
     landing = tmp / "landing"
     try:
         t0 = time.perf_counter()
-        gen = generate.generate_bulk(landing, DAY, args.spans, files=args.files)
+        gen = synthetic.generate_bulk(landing, DAY, args.spans, files=args.files)
         size = sum(f.stat().st_size for f in landing.rglob("*") if f.is_file())
         files = [str(f) for f in ingest.landing_files(landing)]
         print(f"generated {gen} ({size / 2**20:.0f} MiB in {len(files)} files) in {time.perf_counter() - t0:.1f} s")

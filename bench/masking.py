@@ -30,7 +30,8 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PeakRSS, gib  # noqa: E402
 
-from eval_pipeline.lib import generate, ingest, masking, warehouse  # noqa: E402
+from eval_pipeline import synthetic  # noqa: E402
+from eval_pipeline.lib import ingest, masking, warehouse  # noqa: E402
 
 DAY = dt.date(2026, 11, 20)
 KEY = b"bench-masking-key"
@@ -38,7 +39,7 @@ KEY = b"bench-masking-key"
 
 def day_frame(tmp: Path, sessions: int) -> pl.DataFrame:
     landing = tmp / "landing"
-    generate.generate(landing, DAY, 1, sessions_per_day=sessions, seed=11)
+    synthetic.generate(landing, DAY, 1, sessions_per_day=sessions, seed=11)
     with warehouse.connect(tmp / "warehouse.duckdb") as con:
         ingest.ingest_files(con, ingest.changed_files(con, ingest.landing_files(landing)))
         ingest.build_day(con, DAY)

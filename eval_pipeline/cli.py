@@ -89,7 +89,7 @@ def _summary(days: list[dt.date]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from eval_pipeline.lib import generate
+    from eval_pipeline import synthetic
     from eval_pipeline.resources import LandingZone
 
     home = ensure_dagster_home()
@@ -97,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     days = [end - dt.timedelta(days=i) for i in range(args.days - 1, -1, -1)]
     sample = LandingZone().dir() / f"sample-{days[0]}"
     if not sample.exists():
-        summary = generate.generate(sample, days[0], args.days, sessions_per_day=args.sessions, seed=args.seed)
+        summary = synthetic.generate(sample, days[0], args.days, sessions_per_day=args.sessions, seed=args.seed)
         print(f"Generated sample traffic for {days[0]}..{days[-1]} in {sample}: {summary}")
     else:
         print(f"Sample traffic for {days[0]}..{days[-1]} already in {sample}")
@@ -108,10 +108,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from eval_pipeline.lib import generate
+    from eval_pipeline import synthetic
 
-    summary = generate.generate(Path(args.out), args.start, args.days, sessions_per_day=args.sessions,
-                                seed=args.seed, malformed=not args.no_malformed)
+    summary = synthetic.generate(Path(args.out), args.start, args.days, sessions_per_day=args.sessions,
+                                 seed=args.seed, malformed=not args.no_malformed)
     print(summary)
     return 0
 

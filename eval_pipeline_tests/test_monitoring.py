@@ -20,8 +20,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from eval_pipeline import synthetic
 from eval_pipeline.definitions import defs
-from eval_pipeline.lib import generate, receiver
+from eval_pipeline.lib import receiver
 from eval_pipeline.resources import LandingZone
 from eval_pipeline_tests.support import otlp_builders as b
 
@@ -170,7 +171,7 @@ def test_live_runs_sample_llm_judging_and_code_judges_see_everything(pipeline_en
     config = tmp_path / "config.yaml"
     config.write_text("monitoring:\n  live_judge_sample_rate: 0.5\n")
     monkeypatch.setenv("EVAL_CONFIG", str(config))
-    generate.generate(pipeline_env["landing"], dt.date(2026, 11, 20), 1, sessions_per_day=12, seed=5)
+    synthetic.generate(pipeline_env["landing"], dt.date(2026, 11, 20), 1, sessions_per_day=12, seed=5)
     sensor = defs().resolve_sensor_def("landing_sensor")
     with dg.instance_for_test() as instance:
         ctx = dg.build_sensor_context(instance=instance, repository_def=defs().get_repository_def(),

@@ -26,8 +26,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from eval_pipeline import synthetic
 from eval_pipeline.definitions import defs
-from eval_pipeline.lib import generate, masking
+from eval_pipeline.lib import masking
 from eval_pipeline.lib.warehouse import SQL_DIR
 from eval_pipeline_tests.support import otlp_builders as ob
 
@@ -92,7 +93,7 @@ def _policy_requests() -> list[dict]:
 
 @pytest.fixture
 def planted(pipeline_env: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    generate.generate(pipeline_env["landing"], DAY, 1, sessions_per_day=6, seed=5)
+    synthetic.generate(pipeline_env["landing"], DAY, 1, sessions_per_day=6, seed=5)
     folder = pipeline_env["landing"] / DAY.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "otlp-20261120T120000Z-90001.json").write_bytes(ob.dumps(_planted_request()))
@@ -218,7 +219,7 @@ def _snapshot(db: Path, tables: list[str]) -> dict[str, list]:
 
 @pytest.mark.slow
 def test_privacy_downstream_of_masking_runs_the_same_without_raw_rows(pipeline_env: dict[str, Path]) -> None:
-    generate.generate(pipeline_env["landing"], DAY, 1, sessions_per_day=6, seed=9)
+    synthetic.generate(pipeline_env["landing"], DAY, 1, sessions_per_day=6, seed=9)
     d, downstream = _downstream_of_masking()
     in_job = d.resolve_job_def("daily_eval").asset_layer.executable_asset_keys
     downstream = [k for k in downstream if k in in_job]

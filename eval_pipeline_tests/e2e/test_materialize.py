@@ -15,8 +15,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from eval_pipeline import synthetic
 from eval_pipeline.definitions import defs
-from eval_pipeline.lib import generate
 from eval_pipeline.lib.warehouse import PROJECT_ROOT
 from eval_pipeline_tests.support.openai_server import ChatRequest, Reply, serve
 
@@ -46,7 +46,7 @@ def _snapshot(db: Path) -> dict[str, list]:
 
 @pytest.fixture
 def traffic(pipeline_env: dict[str, Path]) -> dict[str, Path]:
-    generate.generate(pipeline_env["landing"], START, len(DAYS), sessions_per_day=12, seed=3)
+    synthetic.generate(pipeline_env["landing"], START, len(DAYS), sessions_per_day=12, seed=3)
     return pipeline_env
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from eval_pipeline import synthetic
 from eval_pipeline.definitions import defs
-from eval_pipeline.lib import generate, report
+from eval_pipeline.lib import report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DAYS = [dt.date(2026, 11, 18) + dt.timedelta(days=i) for i in range(4)]
@@ -47,7 +48,7 @@ def test_report_chart_without_data_says_so() -> None:
 
 @pytest.fixture
 def reports(pipeline_env: dict[str, Path]) -> Path:
-    generate.generate(pipeline_env["landing"], DAYS[0], len(DAYS), sessions_per_day=10, seed=4)
+    synthetic.generate(pipeline_env["landing"], DAYS[0], len(DAYS), sessions_per_day=10, seed=4)
     job = defs().resolve_job_def("daily_eval")
     with dg.instance_for_test() as instance:
         for day in DAYS:
