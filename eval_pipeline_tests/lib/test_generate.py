@@ -1,5 +1,5 @@
 """Contract of ``eval_pipeline.lib.generate``: the synthetic traffic is real OTLP that the project's own readers
-(``otlp.read_file`` + ``normalize.normalize_span``) turn back into exactly what ``plan_traffic`` meant —
+(``readers.read_file`` + ``normalize.normalize_span``) turn back into exactly what ``plan_traffic`` meant —
 question, answer, tool path, tokens, model, session, user, errors — for every convention family and file format;
 it is deterministic for a seed; its delivery defects (duplicates, split traces, a trace crossing midnight) are
 really in the files; each malformed file yields a problem while the good spans around it are kept; and
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_pipeline.lib import normalize, otlp
+from eval_pipeline.lib.ingest import normalize, readers
 from eval_pipeline.lib.generate import FAMILIES, FORMATS, generate, generate_bulk, plan_traffic
 
 START = datetime.date(2026, 3, 1)
@@ -30,9 +30,9 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def _read(root: Path) -> tuple[dict[Path, otlp.FileRead], dict[str, dict[str, dict]]]:
+def _read(root: Path) -> tuple[dict[Path, readers.FileRead], dict[str, dict[str, dict]]]:
     """Every file read, and the canonical rows by trace id and span id."""
-    reads = {f: otlp.read_file(f) for f in _files(root)}
+    reads = {f: readers.read_file(f) for f in _files(root)}
     rows: dict[str, dict[str, dict]] = collections.defaultdict(dict)
     for read in reads.values():
         for s in read.spans:
@@ -196,7 +196,7 @@ def test_generate_malformed_files_report_problems_and_keep_good_spans(landed) ->
     reasons = [p.reason for r in problems.values() for p in r.problems]
     assert summary["malformed_files"] == len(problems) == 5
 
-    def only(pattern: str, unless: str = "^$") -> otlp.FileRead:
+    def only(pattern: str, unless: str = "^$") -> readers.FileRead:
         (hit,) = [r for r in problems.values() if any(re.search(pattern, p.reason) for p in r.problems)
                   and not any(re.search(unless, p.reason) for p in r.problems)]
         return hit

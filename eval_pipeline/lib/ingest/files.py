@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eval_pipeline.lib import normalize, otlp
+from eval_pipeline.lib.ingest import normalize, readers
 from eval_pipeline.lib.warehouse import load_sql, transaction
 
 _NS_PER_DAY = 86_400_000_000_000
@@ -58,7 +58,7 @@ class FileResult:
     fmt: str
     span_count: int
     days: list[dt.date]
-    problems: list[otlp.Problem]
+    problems: list[readers.Problem]
     parquet: str | None
 
 
@@ -99,7 +99,7 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
     st = os.stat(path)
     rows: list[tuple] = []
     positions: list[int] = []
-    problems: list[otlp.Problem] = []
+    problems: list[readers.Problem] = []
     day_numbers: set[int] = set()
     state = {"writer": None, "tmp": None, "count": 0}
 
@@ -124,18 +124,18 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
         rows.clear()
         positions.clear()
 
-    def sink(spans: list[otlp.RawSpan]) -> None:
+    def sink(spans: list[readers.RawSpan]) -> None:
         for raw in spans:
             try:
                 rows.append(normalize.normalize_span(raw))
                 positions.append(raw.position)
             except Exception as exc:  # a normaliser bug must not lose the span's neighbours
-                problems.append(otlp.Problem(raw.position, f"span {raw.span_id} could not be normalised: "
+                problems.append(readers.Problem(raw.position, f"span {raw.span_id} could not be normalised: "
                                                            f"{type(exc).__name__}: {exc}"))
         if len(rows) >= _BATCH_ROWS:
             write_batch()
 
-    read = otlp.read_file(path, sink=sink)
+    read = readers.read_file(path, sink=sink)
     write_batch()
     parquet = None
     if state["writer"] is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from eval_pipeline.lib.otlp import RawSpan
+from eval_pipeline.lib.ingest.readers import RawSpan
 
 SPAN_TYPES = ("agent", "llm", "tool", "retriever", "embedding", "chain", "other")
 
@@ -49,7 +49,7 @@ _MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "us
                    "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool",
                    "gen_ai.choice": "assistant"}
 
-# Columns of a canonical span row, in order (the Parquet cache of ingest.py, then the spans table).
+# Columns of a canonical span row, in order (the Parquet cache of files.py, then the spans table).
 # attributes, events and resource are UTF-8 JSON bytes (Arrow takes bytes without re-encoding).
 COLUMNS = (
     "trace_id", "span_id", "parent_span_id", "name", "kind", "span_type", "start_ns", "end_ns",
