@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 
 import dagster as dg
 
@@ -28,31 +27,12 @@ def daily_eval_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=yesterday.isoformat(), partition_key=yesterday.isoformat())
 
 
-_DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _file_day(path, mtime_ns: int) -> str:
-    """The day a landed file most likely belongs to: a YYYY-MM-DD folder in its path (the receiver's
-    layout), else the day it was written."""
-    for part in reversed(path.parts[:-1]):
-        if _DAY_DIR.match(part):
-            return part
-    return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC).date().isoformat()
-
-
 @dg.sensor(job=daily_eval, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
     """New files in the landing zone: refresh the chain for the days they touch."""
-    cursor = int(context.cursor or 0)
-    newest = cursor
-    days: set[str] = set()
-    for path in ingest.landing_files(landing.dir()):
-        mtime = path.stat().st_mtime_ns
-        if mtime > cursor:
-            days.add(_file_day(path, mtime))
-            newest = max(newest, mtime)
+    days, newest = ingest.landed_since(landing.dir(), int(context.cursor or 0))
     valid = set(daily_partitions.get_partition_keys())
-    for day in sorted(days):
+    for day in days:
         if day in valid:
             yield dg.RunRequest(run_key=f"{day}@{newest}", partition_key=day, tags={LIVE_TAG: LIVE_TRIGGER})
         else:

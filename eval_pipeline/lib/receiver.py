@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from eval_pipeline.lib import otlp
+from eval_pipeline.lib.ingest import readers
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -121,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
             except (OSError, EOFError, zlib.error) as exc:
                 self._error(400, f"body is not valid gzip: {exc}", reply_type)
                 return
-        read = otlp.read_bytes(body)
+        read = readers.read_bytes(body)
         if not read.spans and read.problems:
             self._error(400, f"not an OTLP trace export: {read.problems[0].reason}", reply_type)
             return
@@ -166,7 +166,7 @@ def _status_proto(code: int, message: str) -> bytes:
     return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
 
 
-def _response(content_type: str, rejected: int, problems: list[otlp.Problem]) -> bytes:
+def _response(content_type: str, rejected: int, problems: list[readers.Problem]) -> bytes:
     message = "; ".join(sorted({p.reason for p in problems}))[:500] if problems else ""
     if content_type == PROTOBUF:
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse

@@ -5,7 +5,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-# Family names match what ``normalize.conventions_of`` reports for the span attributes they write.
+# Family names match what ``lib.ingest.normalize.conventions_of`` reports for the span attributes they write.
 FAMILIES = ("otel_genai", "otel_genai_legacy", "openinference", "mlflow", "traceloop", "vercel_ai")
 
 

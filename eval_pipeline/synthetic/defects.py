@@ -13,7 +13,7 @@ from eval_pipeline.synthetic.conventions.spans import Span
 from eval_pipeline.synthetic.plans import DAY_NS, MS, NS, TracePlan, dumps
 from eval_pipeline.synthetic.writers import Batch, Style, attrs_json
 
-# A single attribute value above this many characters is over the ingester's limit (otlp.MAX_ATTRIBUTE_CHARS).
+# A single attribute value above this many characters is over the ingester's limit (ingest.readers.MAX_ATTRIBUTE_CHARS).
 HUGE_ATTRIBUTE_CHARS = 1_300_000
 
 _RESULT_KEYS = ("gen_ai.tool.call.result", "output.value", "mlflow.spanOutputs", "traceloop.entity.output",

@@ -1,11 +1,12 @@
-"""The traffic the synthetic tests share, read back with the project's own readers (``otlp.read_file`` and
+"""The traffic the synthetic tests share, read back with the project's own readers (``readers.read_file`` and
 ``normalize.normalize_span``), and the dates it covers."""
 
 import collections
 import datetime
 from pathlib import Path
 
-from eval_pipeline.lib import normalize, otlp
+from eval_pipeline.lib.ingest import normalize
+from eval_pipeline.lib.ingest import readers
 
 START = datetime.date(2026, 3, 1)
 DAYS = 2
@@ -18,9 +19,9 @@ def files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def read(root: Path) -> tuple[dict[Path, otlp.FileRead], dict[str, dict[str, dict]]]:
+def read(root: Path) -> tuple[dict[Path, readers.FileRead], dict[str, dict[str, dict]]]:
     """Every file read, and the canonical rows by trace id and span id."""
-    reads = {f: otlp.read_file(f) for f in files(root)}
+    reads = {f: readers.read_file(f) for f in files(root)}
     rows: dict[str, dict[str, dict]] = collections.defaultdict(dict)
     for r in reads.values():
         for s in r.spans:

@@ -1,11 +1,11 @@
 """Contract of ``eval_pipeline.synthetic.conventions``: the synthetic traffic is real OTLP that the project's own
-readers (``otlp.read_file`` + ``normalize.normalize_span``) turn back into exactly what ``plan_traffic`` meant —
+readers (``readers.read_file`` + ``normalize.normalize_span``) turn back into exactly what ``plan_traffic`` meant —
 question, answer, tool path, tokens, model, session, user, errors — for every convention family, each day.
 """
 
 import collections
 
-from eval_pipeline.lib import normalize
+from eval_pipeline.lib.ingest import normalize
 from eval_pipeline.synthetic import FAMILIES
 from eval_pipeline_tests.synthetic.readback import DAY0_NS, DAYS, DAY_NS
 

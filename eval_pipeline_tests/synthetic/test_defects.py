@@ -7,7 +7,7 @@ import collections
 import re
 from pathlib import Path
 
-from eval_pipeline.lib import otlp
+from eval_pipeline.lib.ingest import readers
 from eval_pipeline.synthetic import generate
 from eval_pipeline_tests.synthetic.readback import DAY0_NS, DAY_NS, START, read
 
@@ -18,7 +18,7 @@ def test_generate_malformed_files_report_problems_and_keep_good_spans(landed) ->
     reasons = [p.reason for r in problems.values() for p in r.problems]
     assert summary["malformed_files"] == len(problems) == 5
 
-    def only(pattern: str, unless: str = "^$") -> otlp.FileRead:
+    def only(pattern: str, unless: str = "^$") -> readers.FileRead:
         (hit,) = [r for r in problems.values() if any(re.search(pattern, p.reason) for p in r.problems)
                   and not any(re.search(unless, p.reason) for p in r.problems)]
         return hit

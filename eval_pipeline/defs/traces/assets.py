@@ -1,9 +1,8 @@
-import time
-
 import dagster as dg
 
 from eval_pipeline.defs.partitions import daily_partitions
 from eval_pipeline.lib import ingest
+from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.resources import LandingZone, Settings, Warehouse
 
 
@@ -22,52 +21,26 @@ def raw_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, landing:
                settings: Settings):
     """Read new or changed landing-zone files, then rebuild the day's traces and spans."""
     day = context.partition_time_window.start.date()
-    landing_dir = landing.dir()
-    threshold = settings.config().quality.max_quarantine_share
-    if not landing_dir.is_dir():
-        context.log.warning("Landing zone %s does not exist; no traces to read.", landing_dir)
-    t0 = time.monotonic()
     with warehouse.get_connection() as con:
-        todo = ingest.changed_files(con, ingest.landing_files(landing_dir))
-        context.log.info("%d new or changed file(s) in %s", len(todo), landing_dir)
-        step = max(1, len(todo) // 10)
-
-        def progress(i: int, n: int, r: ingest.FileResult) -> None:
-            if i % step == 0 or i == n:
-                context.log.info("read %d/%d files (last: %d spans, %d problems)", i, n, r.span_count,
-                                 len(r.problems))
-
-        stats = ingest.ingest_files(con, todo, progress=progress)
-        result = ingest.build_day(con, day)
-        quarantined, spans_read, share = ingest.quarantine_share(con, day)
-        conventions = con.execute(
-            "SELECT c, count(*) FROM (SELECT unnest(conventions) AS c FROM raw_traces WHERE trace_date = $day) "
-            "GROUP BY c ORDER BY c", {"day": day}).fetchall()
-        statuses = dict(con.execute(
-            "SELECT status, count(*) FROM raw_traces WHERE trace_date = $day GROUP BY status",
-            {"day": day}).fetchall())
-    elapsed = time.monotonic() - t0
-    context.log.info("%s: %d traces, %d spans, %d quarantined record(s) in %.1f s", day, result.traces,
-                     result.spans, quarantined, elapsed)
+        r = ingest.ingest_day(con, landing.dir(), day, log=context.log)
     yield dg.MaterializeResult(
         asset_key="raw_traces",
         metadata={
-            "dagster/row_count": result.traces,
-            "traces": result.traces,
-            "error_traces": statuses.get("error", 0),
-            "files_read": stats.files_read,
-            "files_by_format": dg.MetadataValue.json(stats.by_format),
-            "quarantined": quarantined,
-            "quarantined_this_run": stats.quarantined,
-            "quarantine_share": share,
-            "quarantine_share_threshold": threshold,
-            "conventions": dg.MetadataValue.md(
-                "| convention | traces |\n|---|---|\n" + "".join(f"| {c} | {n} |\n" for c, n in conventions)),
-            "seconds": round(elapsed, 2),
+            "dagster/row_count": r.traces,
+            "traces": r.traces,
+            "error_traces": r.error_traces,
+            "files_read": r.files_read,
+            "files_by_format": dg.MetadataValue.json(r.files_by_format),
+            "quarantined": r.quarantined,
+            "quarantined_this_run": r.quarantined_this_run,
+            "quarantine_share": r.quarantine_share,
+            "quarantine_share_threshold": settings.config().quality.max_quarantine_share,
+            "conventions": dg.MetadataValue.md(md_table(["convention", "traces"], r.conventions)),
+            "seconds": round(r.seconds, 2),
         },
     )
     yield dg.MaterializeResult(
         asset_key="spans",
-        metadata={"dagster/row_count": result.spans, "spans": result.spans,
-                  "duplicate_spans_dropped": result.duplicate_spans, "spans_read_this_run": stats.spans},
+        metadata={"dagster/row_count": r.spans, "spans": r.spans,
+                  "duplicate_spans_dropped": r.duplicate_spans, "spans_read_this_run": r.spans_read_this_run},
     )

@@ -5,13 +5,18 @@ canonical field is taken from a ranked list of sources, first non-empty wins, ra
 the first key found. Supported: OpenTelemetry GenAI (current and deprecated forms, per-message events),
 OpenInference, MLflow, OpenLLMetry/Traceloop and the Vercel AI SDK. The mapping follows
 ``shared/docs/trace-formats.md`` section 6.2.
+
+The conventions are data at the top of this module: ``SOURCES`` (where each field is read from, ranked),
+``_CONVENTION_PREFIXES`` (which keys name a convention in ``conventions``), ``_GENAI_OPERATION``,
+``_CATEGORY`` and ``_NAME_PREFIX`` (the span's type). Only shapes that are not one key (flattened
+``llm.input_messages.N.*``, indexed ``gen_ai.prompt.N.*``, per-message events) are code, in ``normalize_span``.
 """
 
 from typing import Any
 
 import orjson
 
-from eval_pipeline.lib.otlp import RawSpan
+from eval_pipeline.lib.ingest.readers import RawSpan
 
 SPAN_TYPES = ("agent", "llm", "tool", "retriever", "embedding", "chain", "other")
 
@@ -32,6 +37,43 @@ _NAME_PREFIX = (
 )
 _PROVIDER_ALIASES = {"vertex_ai": "gcp.vertex_ai", "gemini": "gcp.gemini", "az.ai.openai": "azure.ai.openai"}
 
+# Where each canonical field is read from: attribute keys, ranked, first non-empty wins. A convention that
+# writes a field under another key adds it here, in the place its rank deserves.
+SOURCES: dict[str, tuple[str, ...]] = {
+    # the span's category, mapped through _CATEGORY (after gen_ai.operation.name)
+    "span_kind": ("openinference.span.kind", "mlflow.spanType", "traceloop.span.kind", "langfuse.observation.type"),
+    # what went in, any shape (text_of reads it)
+    "input": ("input.value", "mlflow.spanInputs", "traceloop.entity.input", "ai.prompt.messages", "ai.prompt",
+        "gen_ai.prompt", "langfuse.observation.input", "input"),
+    # what came out, any shape
+    "output": ("output.value", "mlflow.spanOutputs", "traceloop.entity.output", "ai.response.text",
+        "ai.response.object", "gen_ai.completion", "langfuse.observation.output", "output"),
+    # LLM and embedding spans only
+    "model": ("gen_ai.response.model", "gen_ai.request.model", "llm.response.model_name", "llm.model_name",
+        "llm.request.model_name", "embedding.model_name", "mlflow.llm.model", "ai.response.model", "ai.model.id"),
+    # aliases in _PROVIDER_ALIASES
+    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "mlflow.llm.provider",
+        "ai.model.provider"),
+    # LLM and embedding spans only (else mlflow.chat.tokenUsage)
+    "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+        "ai.usage.inputTokens", "ai.usage.promptTokens"),
+    "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
+        "ai.usage.outputTokens", "ai.usage.completionTokens"),
+    # tool spans only (else the span name)
+    "tool_name": ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"),
+    "tool_call_id": ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"),
+    # tool spans (else the input)
+    "tool_arguments": ("gen_ai.tool.call.arguments", "ai.toolCall.args", "tool_arguments"),
+    # tool spans (else the output)
+    "tool_result": ("gen_ai.tool.call.result", "ai.toolCall.result", "tool_response"),
+    # a list of documents (OpenInference's flattened retrieval.documents.N first)
+    "documents": ("gen_ai.retrieval.documents", "retrieval.documents"),
+    "session_id": ("gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
+        "ai.telemetry.metadata.sessionId", "mlflow.trace.session", "langfuse.session.id"),
+    "user_id": ("user.id", "enduser.id", "traceloop.association.properties.user_id",
+        "ai.telemetry.metadata.userId", "mlflow.trace.user", "langfuse.user.id"),
+}
+
 # Keys whose presence says which convention wrote the span.
 _CONVENTION_PREFIXES = (
     ("gen_ai.", "otel_genai"), ("openinference.", "openinference"), ("input.value", "openinference"),
@@ -49,7 +91,7 @@ _MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "us
                    "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool",
                    "gen_ai.choice": "assistant"}
 
-# Columns of a canonical span row, in order (the Parquet cache of ingest.py, then the spans table).
+# Columns of a canonical span row, in order (the Parquet cache of files.py, then the spans table).
 # attributes, events and resource are UTF-8 JSON bytes (Arrow takes bytes without re-encoding).
 COLUMNS = (
     "trace_id", "span_id", "parent_span_id", "name", "kind", "span_type", "start_ns", "end_ns",
@@ -236,7 +278,7 @@ def _span_type(attrs: dict[str, Any], name: str) -> str:
     op = attrs.get("gen_ai.operation.name")
     if op in _GENAI_OPERATION:
         return _GENAI_OPERATION[op]
-    for key in ("openinference.span.kind", "mlflow.spanType", "traceloop.span.kind", "langfuse.observation.type"):
+    for key in SOURCES["span_kind"]:
         v = attrs.get(key)
         if isinstance(v, str):
             v = _decode(v)
@@ -270,7 +312,7 @@ def _documents(attrs: dict[str, Any], span_type: str, outputs: Any) -> list[str]
                 if d.get("document.content") is not None]
         if docs:
             return docs
-    for key in ("gen_ai.retrieval.documents", "retrieval.documents"):
+    for key in SOURCES["documents"]:
         v = _decode(attrs.get(key))
         if isinstance(v, list):
             docs = [_content_text(d) if isinstance(d, dict) else str(d) for d in v]
@@ -344,21 +386,19 @@ def normalize_span(s: RawSpan) -> tuple:
         in_msgs = in_msgs or ev_in or None
         out_msgs = out_msgs or ev_out or None
 
-    inputs = _first(a, ("input.value", "mlflow.spanInputs", "traceloop.entity.input", "ai.prompt.messages",
-                        "ai.prompt", "gen_ai.prompt", "langfuse.observation.input", "input"))
-    outputs = _first(a, ("output.value", "mlflow.spanOutputs", "traceloop.entity.output", "ai.response.text",
-                         "ai.response.object", "gen_ai.completion", "langfuse.observation.output", "output"))
+    inputs = _first(a, SOURCES["input"])
+    outputs = _first(a, SOURCES["output"])
 
     tool_name = tool_args = tool_result = tool_call_id = None
     if span_type == "tool":
-        tool_name = _first(a, ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"))
+        tool_name = _first(a, SOURCES["tool_name"])
         if tool_name is None:
             tool_name = s.name.removeprefix("execute_tool ").removeprefix("running tool: ").strip() or None
-        tool_call_id = _first(a, ("gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id"))
+        tool_call_id = _first(a, SOURCES["tool_call_id"])
         if isinstance(tool_call_id, list):
             tool_call_id = tool_call_id[0] if tool_call_id else None
-        args = _first(a, ("gen_ai.tool.call.arguments", "ai.toolCall.args", "tool_arguments"))
-        result = _first(a, ("gen_ai.tool.call.result", "ai.toolCall.result", "tool_response"))
+        args = _first(a, SOURCES["tool_arguments"])
+        result = _first(a, SOURCES["tool_result"])
         tool_args = _compact(args if args is not None else inputs)
         tool_result = _compact(result if result is not None else outputs)
 
@@ -372,19 +412,13 @@ def normalize_span(s: RawSpan) -> tuple:
         input_text, output_text = tool_args, tool_result
 
     if span_type in ("llm", "embedding"):
-        input_tokens = _int_or_none(_first(a, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                                               "llm.token_count.prompt", "ai.usage.inputTokens",
-                                               "ai.usage.promptTokens")))
-        output_tokens = _int_or_none(_first(a, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                                                "llm.token_count.completion", "ai.usage.outputTokens",
-                                                "ai.usage.completionTokens")))
+        input_tokens = _int_or_none(_first(a, SOURCES["input_tokens"]))
+        output_tokens = _int_or_none(_first(a, SOURCES["output_tokens"]))
         usage = _decode(a.get("mlflow.chat.tokenUsage"))
         if isinstance(usage, dict):
             input_tokens = input_tokens if input_tokens is not None else _int_or_none(usage.get("input_tokens"))
             output_tokens = output_tokens if output_tokens is not None else _int_or_none(usage.get("output_tokens"))
-        model = _first(a, ("gen_ai.response.model", "gen_ai.request.model", "llm.response.model_name",
-                           "llm.model_name", "llm.request.model_name", "embedding.model_name", "mlflow.llm.model",
-                           "ai.response.model", "ai.model.id"))
+        model = _first(a, SOURCES["model"])
         if model is None:
             for v in (inputs, outputs):
                 v = _decode(v)
@@ -393,8 +427,7 @@ def normalize_span(s: RawSpan) -> tuple:
                     break
     else:
         input_tokens = output_tokens = model = None
-    provider = _first(a, ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
-                          "mlflow.llm.provider", "ai.model.provider"))
+    provider = _first(a, SOURCES["provider"])
     if isinstance(provider, str):
         provider = _PROVIDER_ALIASES.get(provider, provider)
 
@@ -408,10 +441,8 @@ def normalize_span(s: RawSpan) -> tuple:
             break
     status = "error" if s.status_code == 2 else ("ok" if s.status_code == 1 else "unset")
 
-    session_id = _first(a, ("gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
-                            "ai.telemetry.metadata.sessionId", "mlflow.trace.session", "langfuse.session.id"))
-    user_id = _first(a, ("user.id", "enduser.id", "traceloop.association.properties.user_id",
-                         "ai.telemetry.metadata.userId", "mlflow.trace.user", "langfuse.user.id"))
+    session_id = _first(a, SOURCES["session_id"])
+    user_id = _first(a, SOURCES["user_id"])
 
     return (
         s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, span_type, s.start_ns, s.end_ns,

@@ -6,7 +6,7 @@ import datetime as dt
 import orjson
 import pytest
 
-from eval_pipeline.lib import normalize, otlp
+from eval_pipeline.lib.ingest import normalize, readers
 from eval_pipeline_tests.support import otlp_builders as b
 
 QUESTION = "What is the status of my order?"
@@ -18,7 +18,7 @@ T0 = dt.datetime(2026, 11, 20, 12, 0, 0)
 
 def _row(attributes: dict, events: list | None = None, name: str = "call") -> dict:
     s = b.span(b.new_trace_id(), b.new_span_id(), name, T0, attributes=attributes, events=events)
-    read = otlp.read_bytes(b.dumps(b.request([s])))
+    read = readers.read_bytes(b.dumps(b.request([s])))
     assert not read.problems
     return dict(zip(normalize.COLUMNS, normalize.normalize_span(read.spans[0]), strict=True))
 
@@ -181,7 +181,7 @@ def test_normalize_session_user_provider_and_errors() -> None:
                            "enduser.id": "u-1", "gen_ai.system": "vertex_ai", "error.type": "TimeoutError"},
                events=[{"name": "exception", "attributes": {"exception.type": "ValueError",
                                                             "exception.message": "bad input"}}])
-    read = otlp.read_bytes(b.dumps(b.request([s])))
+    read = readers.read_bytes(b.dumps(b.request([s])))
     row = dict(zip(normalize.COLUMNS, normalize.normalize_span(read.spans[0]), strict=True))
     assert (row["session_id"], row["user_id"], row["provider"]) == ("sess-9", "u-1", "gcp.vertex_ai")
     assert (row["status"], row["error_type"], row["error_message"]) == ("error", "TimeoutError", "tool failed")

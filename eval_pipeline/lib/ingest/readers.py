@@ -10,6 +10,10 @@ Readers are liberal in what they accept (hex ids of any case, base64 ids from pr
 ``0x`` prefixes, enum names or numbers, 64-bit numbers as strings or numbers, snake_case keys) and never
 raise on bad data: every problem becomes a :class:`Problem` with a position and a reason, and the spans
 around it are kept.
+
+Another on-disk form is one more reader: a function that appends :class:`RawSpan` rows to ``out.spans``
+(calling ``out.flush()`` after each request, so a large file stays in bounded memory) and a
+:class:`Problem` for each record it cannot read, recognised by its first bytes in :func:`read_bytes`.
 """
 
 import base64

@@ -1,10 +1,9 @@
-"""Landing zone -> warehouse: parse new or changed files once, then build a day's traces with SQL.
+"""Landing-zone files -> the Parquet cache: which files count, which changed, and reading each one once.
 
 Files are parsed at most once per (size, mtime), by parallel worker processes: each file's canonical
 span rows go to one Parquet file in the cache beside the warehouse (``<warehouse>.landed/``), its
-problems to ``quarantine``, and a row to ``landing_files``, all replaced when the file changes. A day's
-``spans`` and ``raw_traces`` are then rebuilt with SQL from every landed span of the traces whose root
-started that day, so spans arriving late or in other files are joined and duplicates are stored once.
+problems to ``quarantine``, and a row to ``landing_files``, all replaced when the file changes. The day
+rollup (:mod:`.day`) then reads the cache, never the landing zone.
 """
 
 import datetime as dt
@@ -12,6 +11,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eval_pipeline.lib import normalize, otlp
+from eval_pipeline.lib.ingest import normalize, readers
 from eval_pipeline.lib.warehouse import load_sql, transaction
 
 _NS_PER_DAY = 86_400_000_000_000
@@ -58,7 +58,7 @@ class FileResult:
     fmt: str
     span_count: int
     days: list[dt.date]
-    problems: list[otlp.Problem]
+    problems: list[readers.Problem]
     parquet: str | None
 
 
@@ -82,6 +82,31 @@ def landing_files(landing_dir: Path) -> list[Path]:
     return sorted(out)
 
 
+_DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def file_day(path: Path, mtime_ns: int) -> str:
+    """The day (``YYYY-MM-DD``) a landed file most likely belongs to: a YYYY-MM-DD folder in its path (the
+    receiver's layout), else the UTC day it was written."""
+    for part in reversed(path.parts[:-1]):
+        if _DAY_DIR.match(part):
+            return part
+    return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC).date().isoformat()
+
+
+def landed_since(landing_dir: Path, after_ns: int) -> tuple[list[str], int]:
+    """The days (sorted ``YYYY-MM-DD``) that files written after ``after_ns`` belong to, and the newest
+    modification time seen (``after_ns`` when nothing is newer): what the landing sensor asks runs for."""
+    newest = after_ns
+    days: set[str] = set()
+    for path in landing_files(landing_dir):
+        mtime = path.stat().st_mtime_ns
+        if mtime > after_ns:
+            days.add(file_day(path, mtime))
+            newest = max(newest, mtime)
+    return sorted(days), newest
+
+
 def parse_file(path: str, out_dir: str) -> FileResult:
     """Parse one file into a Parquet file of canonical span rows (runs in a worker process)."""
     # Parsing allocates millions of small acyclic objects: the cyclic GC would rescan them over and
@@ -99,7 +124,7 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
     st = os.stat(path)
     rows: list[tuple] = []
     positions: list[int] = []
-    problems: list[otlp.Problem] = []
+    problems: list[readers.Problem] = []
     day_numbers: set[int] = set()
     state = {"writer": None, "tmp": None, "count": 0}
 
@@ -124,18 +149,18 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
         rows.clear()
         positions.clear()
 
-    def sink(spans: list[otlp.RawSpan]) -> None:
+    def sink(spans: list[readers.RawSpan]) -> None:
         for raw in spans:
             try:
                 rows.append(normalize.normalize_span(raw))
                 positions.append(raw.position)
             except Exception as exc:  # a normaliser bug must not lose the span's neighbours
-                problems.append(otlp.Problem(raw.position, f"span {raw.span_id} could not be normalised: "
+                problems.append(readers.Problem(raw.position, f"span {raw.span_id} could not be normalised: "
                                                            f"{type(exc).__name__}: {exc}"))
         if len(rows) >= _BATCH_ROWS:
             write_batch()
 
-    read = otlp.read_file(path, sink=sink)
+    read = readers.read_file(path, sink=sink)
     write_batch()
     parquet = None
     if state["writer"] is not None:
@@ -153,8 +178,8 @@ def _parse_file(path: str, out_dir: str) -> FileResult:
 def changed_files(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> list[str]:
     """Files not seen before, whose size or modification time changed since they were read, or whose
     parsed spans are no longer in the cache (a deleted cache folder is rebuilt from the landing zone)."""
-    known = {f: (s, m, spans, parquet) for f, s, m, spans, parquet in con.execute(
-        "SELECT source_file, size_bytes, mtime_ns, span_count, parquet FROM landing_files").fetchall()}
+    known = {f: (s, m, spans, parquet)
+             for f, s, m, spans, parquet in con.execute(load_sql("traces/landing_files_known")).fetchall()}
     out = []
     for p in paths:
         st = p.stat()
@@ -166,7 +191,7 @@ def changed_files(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> list
 
 def cache_dir(con: duckdb.DuckDBPyConnection) -> Path:
     """Where parsed landing files are kept as Parquet: ``<warehouse>.landed/`` beside the database."""
-    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    db = con.execute(load_sql("traces/warehouse_file")).fetchall()[0][0]
     if not db:
         msg = "Ingestion needs a warehouse file (not an in-memory database) to keep parsed spans beside it."
         raise ValueError(msg)
@@ -177,19 +202,16 @@ def cache_dir(con: duckdb.DuckDBPyConnection) -> Path:
 
 def _store(con: duckdb.DuckDBPyConnection, r: FileResult, seen_at: dt.datetime) -> None:
     """Register one parsed file and its problems atomically; its previous Parquet goes after commit."""
-    old = con.execute("SELECT parquet FROM landing_files WHERE source_file = ?", [r.source_file]).fetchall()
+    file = {"source_file": r.source_file}
+    old = con.execute(load_sql("traces/landing_file_parquet"), file).fetchall()
     with transaction(con):
-        con.execute("DELETE FROM quarantine WHERE source_file = ?", [r.source_file])
+        con.execute(load_sql("traces/quarantine_delete_file"), file)
         if r.problems:
-            con.executemany(
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                [[r.source_file, p.position, p.reason, p.excerpt, seen_at] for p in r.problems],
-            )
-        con.execute(
-            "INSERT OR REPLACE INTO landing_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [r.source_file, r.size_bytes, r.mtime_ns, r.fmt, r.span_count, len(r.problems), r.days, seen_at,
-             r.parquet],
-        )
+            con.executemany(load_sql("traces/quarantine_insert"),
+                            [[r.source_file, p.position, p.reason, p.excerpt, seen_at] for p in r.problems])
+        con.execute(load_sql("traces/landing_files_upsert"), {
+            **file, "size_bytes": r.size_bytes, "mtime_ns": r.mtime_ns, "format": r.fmt, "span_count": r.span_count,
+            "quarantine_count": len(r.problems), "days": r.days, "ingested_at": seen_at, "parquet": r.parquet})
     if old and old[0][0] and old[0][0] != r.parquet:
         Path(old[0][0]).unlink(missing_ok=True)
 
@@ -231,50 +253,3 @@ def ingest_files(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return stats
-
-
-@dataclass
-class DayResult:
-    traces: int
-    spans: int
-    duplicate_spans: int
-
-
-def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
-    """Replace exactly this day's rows of ``spans`` and ``raw_traces`` from the landed spans.
-
-    Reads the Parquet of the files with spans starting on the day or the next one (a trace that
-    crosses midnight has spans on both).
-    """
-    files = [f for (f,) in con.execute(load_sql("traces/day_files"), {"day": day}).fetchall()]
-    # The day's spans carry long JSON texts: ZSTD stores them in a third of the space the automatic
-    # choice (FSST) takes, in half the time (bench/ingest.py). The setting must hold through COMMIT,
-    # where DuckDB compresses what the transaction wrote.
-    con.execute("PRAGMA force_compression = 'zstd'")
-    try:
-        with transaction(con):
-            con.execute("DELETE FROM spans WHERE trace_date = $day", {"day": day})
-            con.execute("DELETE FROM raw_traces WHERE trace_date = $day", {"day": day})
-            if not files:
-                return DayResult(traces=0, spans=0, duplicate_spans=0)
-            params = {"day": day, "files": files}
-            con.execute(load_sql("traces/day_candidates"), params)
-            con.execute(load_sql("traces/day_spans"), {"day": day})
-            con.execute(load_sql("traces/spans_insert"), params)
-            con.execute(load_sql("traces/raw_traces_insert"), params)
-    finally:
-        con.execute("PRAGMA force_compression = 'auto'")
-    landed = con.execute("SELECT count(*) FROM day_spans_all").fetchall()[0][0]
-    n_spans = con.execute("SELECT count(*) FROM day_spans").fetchall()[0][0]
-    n_traces = con.execute("SELECT count(*) FROM raw_traces WHERE trace_date = $day", {"day": day}).fetchall()[0][0]
-    con.execute("DROP TABLE IF EXISTS day_spans")
-    con.execute("DROP TABLE IF EXISTS day_spans_all")
-    return DayResult(traces=n_traces, spans=n_spans, duplicate_spans=landed - n_spans)
-
-
-def quarantine_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[int, int, float]:
-    """(quarantined records, spans read, share) over the files that carry spans of this day, plus
-    files that yielded no span at all (they cannot be dated, so every day counts them)."""
-    q, s = con.execute(load_sql("traces/quarantine_share"), {"day": day}).fetchall()[0]
-    q, s = int(q or 0), int(s or 0)
-    return q, s, (q / (q + s) if q + s else 0.0)

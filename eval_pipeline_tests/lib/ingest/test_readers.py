@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from eval_pipeline.lib import otlp
+from eval_pipeline.lib.ingest import readers
 from eval_pipeline_tests.support import otlp_builders as b
 
 T0 = dt.datetime(2026, 11, 20, 8, 30, 0)
@@ -40,7 +40,7 @@ def _proto_bytes(req: dict) -> bytes:
     return json_format.ParseDict(req, ExportTraceServiceRequest()).SerializeToString()
 
 
-def _key(read: otlp.FileRead) -> list[tuple]:
+def _key(read: readers.FileRead) -> list[tuple]:
     return sorted((s.trace_id, s.span_id, s.parent_span_id, s.name, s.start_ns, s.end_ns, s.status_code,
                    s.status_message, tuple(sorted(s.attributes.items(), key=str))) for s in read.spans)
 
@@ -62,10 +62,10 @@ def _forms() -> dict[str, bytes]:
 
 def test_read_bytes_every_format_gives_the_same_spans() -> None:
     forms = _forms()
-    reference = _key(otlp.read_bytes(forms["json"]))
+    reference = _key(readers.read_bytes(forms["json"]))
     assert len(reference) == 2
     for name, data in forms.items():
-        read = otlp.read_bytes(data)
+        read = readers.read_bytes(data)
         assert not read.problems, name
         got = _key(read)
         # bytesValue comes back as base64 text on both paths
@@ -79,7 +79,7 @@ def test_read_bytes_normalises_ids_times_and_enums() -> None:
     span["kind"] = "SPAN_KIND_CLIENT"
     span["status"] = {"code": "STATUS_CODE_ERROR", "message": "boom"}
     span["startTimeUnixNano"] = int(span["startTimeUnixNano"])  # a number, not a string
-    read = otlp.read_bytes(orjson.dumps(b.request([span])))
+    read = readers.read_bytes(orjson.dumps(b.request([span])))
     s = read.spans[0]
     assert (s.trace_id, s.span_id, s.parent_span_id) == (TRACE.lower(), CHILD.lower(), ROOT.lower())
     assert (s.kind, s.status_code) == (3, 2)
@@ -87,7 +87,7 @@ def test_read_bytes_normalises_ids_times_and_enums() -> None:
 
 
 def test_read_bytes_decodes_every_any_value_kind() -> None:
-    read = otlp.read_bytes(orjson.dumps(_request()))
+    read = readers.read_bytes(orjson.dumps(_request()))
     root = next(s for s in read.spans if s.parent_span_id is None)
     assert root.attributes == {**ALL_KINDS, "bytes": base64.b64encode(b"\x00\x01").decode()}
     assert root.resource == {"service.name": "agent-svc"}
@@ -96,7 +96,7 @@ def test_read_bytes_decodes_every_any_value_kind() -> None:
 def test_read_bytes_malformed_line_keeps_the_lines_around_it() -> None:
     good = orjson.dumps(_request())
     data = good + b"\n" + b'{"resourceSpans": [ this is not json\n' + good + b"\n"  # defect: line 2 is broken JSON
-    read = otlp.read_bytes(data)
+    read = readers.read_bytes(data)
     assert len(read.spans) == 4
     assert [(p.position, p.reason.split(":")[0]) for p in read.problems] == [(2, "malformed JSON on line 2")]
 
@@ -110,7 +110,7 @@ def test_read_bytes_truncated_gzip_keeps_complete_lines() -> None:
         lines.append(orjson.dumps(req))
     data = gzip.compress(b"\n".join(lines) + b"\n")
     cut = data[: len(data) - 400]  # defect: the stream is cut short inside the third line
-    read = otlp.read_bytes(cut)
+    read = readers.read_bytes(cut)
     assert len(read.spans) == 4
     reasons = [p.reason for p in read.problems]
     assert any("truncated gzip" in r for r in reasons)
@@ -128,7 +128,7 @@ def test_read_bytes_truncated_gzip_keeps_complete_lines() -> None:
     (b'{\n"resourceSpans": [\n{"scopeSpans": \n', "malformed JSON"),  # defect: a pretty-printed file cut short
 ])
 def test_read_bytes_bad_input_gives_a_problem(data: bytes, reason: str) -> None:
-    read = otlp.read_bytes(data)
+    read = readers.read_bytes(data)
     assert read.spans == []
     assert len(read.problems) == 1
     assert reason in read.problems[0].reason
@@ -136,9 +136,9 @@ def test_read_bytes_bad_input_gives_a_problem(data: bytes, reason: str) -> None:
 
 def test_read_bytes_absurd_attribute_is_dropped_span_kept() -> None:
     req = _request()
-    huge = "x" * (otlp.MAX_ATTRIBUTE_CHARS + 1)  # defect: a 1 MiB+ attribute
+    huge = "x" * (readers.MAX_ATTRIBUTE_CHARS + 1)  # defect: a 1 MiB+ attribute
     req["resourceSpans"][0]["scopeSpans"][0]["spans"][1]["attributes"] += b.attrs({"input.value": huge})
-    read = otlp.read_bytes(orjson.dumps(req))
+    read = readers.read_bytes(orjson.dumps(req))
     assert len(read.spans) == 2
     child = next(s for s in read.spans if s.parent_span_id)
     assert child.attributes["input.value"].startswith("[dropped:")
@@ -148,7 +148,7 @@ def test_read_bytes_absurd_attribute_is_dropped_span_kept() -> None:
 def test_read_bytes_bad_span_keeps_its_siblings() -> None:
     req = _request()
     req["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["startTimeUnixNano"] = "yesterday"  # defect: not a number
-    read = otlp.read_bytes(orjson.dumps(req))
+    read = readers.read_bytes(orjson.dumps(req))
     assert [s.span_id for s in read.spans] == [CHILD.lower()]
     assert "startTimeUnixNano" in read.problems[0].reason
 
@@ -162,12 +162,12 @@ def test_read_bytes_bad_span_keeps_its_siblings() -> None:
     ("0000000000000000", None),
 ])
 def test_normalize_id_accepts_every_encoding(value: object, expected: str | None) -> None:
-    assert otlp.normalize_id(value, 8) == expected
+    assert readers.normalize_id(value, 8) == expected
 
 
 def test_normalize_id_rejects_garbage() -> None:
-    with pytest.raises(otlp._Bad, match="neither 16-digit hex nor base64"):
-        otlp.normalize_id("s01", 8)
+    with pytest.raises(readers._Bad, match="neither 16-digit hex nor base64"):
+        readers.normalize_id("s01", 8)
 
 
 @pytest.mark.parametrize("first_byte", [b"{", b"["])
@@ -181,5 +181,5 @@ def test_read_bytes_protobuf_that_starts_like_json_is_read_as_protobuf(first_byt
         span.name += "x"
     data = req.SerializeToString()
     assert data[:2] == b"\n" + first_byte
-    read = otlp.read_bytes(data)
+    read = readers.read_bytes(data)
     assert (read.fmt, len(read.spans), read.problems) == ("otlp-proto", 1, [])

@@ -1,0 +1,118 @@
+"""The day rollup: a day's ``spans`` and ``raw_traces`` rebuilt with SQL from the Parquet cache, and the day's
+figures (conventions seen, statuses, quarantine share) that the ``raw_traces`` asset shows.
+
+A day is rebuilt from every landed span of the traces whose root started that day, so spans arriving late or
+in other files are joined and duplicates are stored once. :func:`ingest_day` is the whole step: read what
+changed in the landing zone, roll the day up, count.
+"""
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from eval_pipeline.lib.ingest.files import FileResult, changed_files, ingest_files, landing_files
+from eval_pipeline.lib.warehouse import load_sql, transaction
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class DayResult:
+    traces: int
+    spans: int
+    duplicate_spans: int
+
+
+def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
+    """Replace exactly this day's rows of ``spans`` and ``raw_traces`` from the landed spans.
+
+    Reads the Parquet of the files with spans starting on the day or the next one (a trace that
+    crosses midnight has spans on both).
+    """
+    files = [f for (f,) in con.execute(load_sql("traces/day_files"), {"day": day}).fetchall()]
+    # The day's spans carry long JSON texts: ZSTD stores them in a third of the space the automatic
+    # choice (FSST) takes, in half the time (bench/ingest.py). The setting must hold through COMMIT,
+    # where DuckDB compresses what the transaction wrote.
+    con.execute("PRAGMA force_compression = 'zstd'")
+    try:
+        with transaction(con):
+            con.execute(load_sql("traces/spans_delete_day"), {"day": day})
+            con.execute(load_sql("traces/raw_traces_delete_day"), {"day": day})
+            if not files:
+                return DayResult(traces=0, spans=0, duplicate_spans=0)
+            params = {"day": day, "files": files}
+            con.execute(load_sql("traces/day_candidates"), params)
+            con.execute(load_sql("traces/day_spans"), {"day": day})
+            con.execute(load_sql("traces/spans_insert"), params)
+            con.execute(load_sql("traces/raw_traces_insert"), params)
+    finally:
+        con.execute("PRAGMA force_compression = 'auto'")
+    landed, n_spans, n_traces = con.execute(load_sql("traces/day_counts"), {"day": day}).fetchall()[0]
+    con.execute(load_sql("traces/day_drop_temp"))
+    return DayResult(traces=n_traces, spans=n_spans, duplicate_spans=landed - n_spans)
+
+
+def quarantine_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[int, int, float]:
+    """(quarantined records, spans read, share) over the files that carry spans of this day, plus
+    files that yielded no span at all (they cannot be dated, so every day counts them)."""
+    q, s = con.execute(load_sql("traces/quarantine_share"), {"day": day}).fetchall()[0]
+    q, s = int(q or 0), int(s or 0)
+    return q, s, (q / (q + s) if q + s else 0.0)
+
+
+@dataclass
+class DayIngest:
+    """What one ingestion of a day read, built and found: every figure of the ``raw_traces`` and ``spans``
+    metadata."""
+
+    day: dt.date
+    # this run: the landing files read (new or changed), by format, their spans and problems
+    files_read: int
+    files_by_format: dict[str, int]
+    spans_read_this_run: int
+    quarantined_this_run: int
+    # the day as rebuilt
+    traces: int
+    spans: int
+    duplicate_spans: int
+    error_traces: int
+    conventions: list[tuple[str, int]]  # (convention, traces carrying it), by name
+    # the day's quarantine figures (quarantine_share)
+    quarantined: int
+    spans_read: int
+    quarantine_share: float
+    seconds: float
+
+
+def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, *,
+               log: logging.Logger | None = None, workers: int | None = None) -> DayIngest:
+    """Read the new or changed files of the landing zone into the cache, rebuild ``day``, and count."""
+    log = log or _LOG
+    t0 = time.monotonic()
+    if not landing_dir.is_dir():
+        log.warning("Landing zone %s does not exist; no traces to read.", landing_dir)
+    todo = changed_files(con, landing_files(landing_dir))
+    log.info("%d new or changed file(s) in %s", len(todo), landing_dir)
+    step = max(1, len(todo) // 10)
+
+    def progress(i: int, n: int, r: FileResult) -> None:
+        if i % step == 0 or i == n:
+            log.info("read %d/%d files (last: %d spans, %d problems)", i, n, r.span_count, len(r.problems))
+
+    stats = ingest_files(con, todo, workers=workers, progress=progress)
+    rollup = build_day(con, day)
+    quarantined, spans_read, share = quarantine_share(con, day)
+    conventions = con.execute(load_sql("traces/raw_traces_conventions"), {"day": day}).fetchall()
+    statuses = dict(con.execute(load_sql("traces/raw_traces_statuses"), {"day": day}).fetchall())
+    seconds = time.monotonic() - t0
+    log.info("%s: %d traces, %d spans, %d quarantined record(s) in %.1f s", day, rollup.traces, rollup.spans,
+             quarantined, seconds)
+    return DayIngest(
+        day=day, files_read=stats.files_read, files_by_format=stats.by_format, spans_read_this_run=stats.spans,
+        quarantined_this_run=stats.quarantined, traces=rollup.traces, spans=rollup.spans,
+        duplicate_spans=rollup.duplicate_spans, error_traces=statuses.get("error", 0), conventions=conventions,
+        quarantined=quarantined, spans_read=spans_read, quarantine_share=share, seconds=seconds)

@@ -1,0 +1,5 @@
+-- A day's traces by status (ok, error).
+SELECT status, count(*) AS traces
+FROM raw_traces
+WHERE trace_date = $day
+GROUP BY status;
