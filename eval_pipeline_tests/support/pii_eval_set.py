@@ -136,8 +136,16 @@ def _consistent(row: LabelledText) -> bool:
 
 @cache
 def _faker(locale: str) -> Faker:
-    """One Faker per locale and process (building one costs ~0.1 s); each build re-seeds it."""
-    return Faker(locale)
+    """One Faker per locale and process (building one costs ~0.1 s); each build re-seeds it.
+
+    Faker's it_IT cities are a list made from a set, in an order that changes with the process's hash seed;
+    sorted, the same seed gives the same texts in every process.
+    """
+    fake = Faker(locale)
+    address = fake.provider("faker.providers.address")
+    if isinstance(getattr(address, "cities", None), list):
+        address.cities = sorted(address.cities)
+    return fake
 
 
 def _is_record(template: str) -> bool:

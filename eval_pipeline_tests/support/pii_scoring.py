@@ -72,8 +72,13 @@ class Score:
     missed: dict[str, list[str]] = field(repr=False)
     altered: dict[str, list[str]] = field(repr=False)
 
-    def format_table(self, variants: bool = True, locales: bool = False, examples: int = 0) -> str:
-        """The scores as plain-text tables; ``examples`` missed values (and altered negatives) per type."""
+    def format_table(self, variants: str = "missed", locales: bool = False, examples: int = 0) -> str:
+        """The scores as plain-text tables.
+
+        ``variants``: "all" rows of type / format variant (card brand, IBAN country, layout, ...), only those
+        with a "missed" entity, or "none"; ``locales`` adds type / locale rows; ``examples`` prints that many
+        missed values (and altered negatives) per type.
+        """
         lines = [f"{'type':<24} {'recall':>6}  95 % interval      (masked/planted)"]
         lines += [f"{kind:<24} {rate}" for kind, rate in self.recall.items()]
         lines += [f"{'structured (' + str(len(STRUCTURED)) + ' types)':<24} {self.structured}",
@@ -81,9 +86,11 @@ class Score:
         lines += [f"{'over-masking':<24} {self.over_masking}  non-entity word tokens lost",
                   f"{'negatives altered':<24} {self.negatives_altered}"]
         lines += [f"  {kind:<22} {rate}" for kind, rate in self.altered_by_kind.items() if rate.k]
-        if variants:
-            lines += ["", f"{'type / variant':<36} {'recall':>6}  95 % interval"]
-            lines += [f"{kind + ' / ' + variant:<36} {rate}" for (kind, variant), rate in self.by_variant.items()]
+        if variants != "none":
+            rows = {key: rate for key, rate in self.by_variant.items() if variants == "all" or rate.k < rate.n}
+            title = "type / variant" + ("" if variants == "all" else " (variants with a miss; the others all masked)")
+            lines += ["", f"{title:<36} {'recall':>6}  95 % interval"]
+            lines += [f"{kind + ' / ' + variant:<36} {rate}" for (kind, variant), rate in rows.items()]
         if locales:
             lines += ["", f"{'type / locale':<36} {'recall':>6}  95 % interval"]
             lines += [f"{kind + ' / ' + loc:<36} {rate}" for (kind, loc), rate in self.by_locale.items()]
@@ -128,7 +135,8 @@ def score(rows: Sequence[LabelledText], mask: Masker) -> Score:
     for row, out in zip(rows, masked, strict=True):
         for e in row.entities:
             hit = 0 if leaked(e, out) else 1
-            for counts in (by_kind[e.kind], by_variant[e.kind, e.variant], by_locale[e.kind, e.locale]):
+            facets = [by_variant[e.kind, part] for part in e.variant.split("/")]  # brand / layout, each alone
+            for counts in (by_kind[e.kind], by_locale[e.kind, e.locale], *facets):
                 counts[0] += hit
                 counts[1] += 1
             if not hit:
@@ -144,7 +152,8 @@ def score(rows: Sequence[LabelledText], mask: Masker) -> Score:
         lost += k
 
     def total(kinds: Sequence[str]) -> Rate:
-        return Rate(sum(by_kind[k][0] for k in kinds if k in by_kind), sum(by_kind[k][1] for k in kinds if k in by_kind))
+        present = [by_kind[k] for k in kinds if k in by_kind]
+        return Rate(sum(c[0] for c in present), sum(c[1] for c in present))
 
     return Score(
         recall=_rates(by_kind, KINDS),
