@@ -62,7 +62,7 @@ TITLES = {
     "de": (("Herr", "Herr Dr.", "Dr."), ("Frau", "Frau Dr.", "Dr.")), "fr": (("M.", "Dr"), ("Mme", "Mme.", "Dr")),
     "es": (("Sr.", "D."), ("Sra.", "Dña.")), "it": (("Sig.", "Dott."), ("Sig.ra", "Dott.ssa")),
     "nl": (("dhr.", "Dhr."), ("mevr.", "Mevr.")), "pt": (("Sr.", "Dr."), ("Sra.", "Dra.")),
-    "sv": (("Dr.",), ("Dr.",)), "pl": (("Pan", "pan"), ("Pani", "pani")), "ja": ((), ()),
+    "sv": (("Dr.",), ("Dr.",)), "pl": (("Pan", "pan"), ("Pani", "pani")),
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
@@ -78,8 +78,9 @@ def pick(rng: random.Random, weighted: dict[str, float]) -> str:
     return rng.choices(list(weighted), weights=list(weighted.values()))[0]
 
 
-def ascii_fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and c.isalpha())
+def ascii_fold(s: str, keep: str = "") -> str:
+    """``s`` in ASCII letters (accents dropped), plus the characters in ``keep``."""
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalpha() or c in keep))
 
 
 def name_parts(*names: str) -> tuple[str, ...]:
@@ -96,19 +97,18 @@ def name_parts(*names: str) -> tuple[str, ...]:
 # --- entities -------------------------------------------------------------------------------------------
 
 def person(fake: Faker, rng: random.Random, locale: str) -> Value:
-    lang = LOCALES[locale][0]
     if locale == "ja_JP":
         if rng.random() < 0.3:
             first, last = fake.first_romanized_name(), fake.last_romanized_name()
             return Value(f"{first} {last}", "romanized", name_parts(first, last))
         last, first = fake.last_name(), fake.first_name()
         return Value(f"{last}{rng.choice(['', ' ', '　'])}{first}", "kanji", (last, first))
-    female = rng.random() < 0.5
+    lang, female = LOCALES[locale][0], rng.random() < 0.5
     first = fake.first_name_female() if female else fake.first_name_male()
     last = fake.last_name_female() if female and hasattr(fake, "last_name_female") else fake.last_name()
     variant = pick(rng, {"first_last": 0.5, "title_first_last": 0.15, "title_last": 0.1, "last_comma_first": 0.07,
                          "initial_last": 0.05, "first_middle_last": 0.08, "upper_last": 0.05})
-    title = rng.choice((TITLES[lang] if lang != "ja" else TITLES["en"])[female])
+    title = rng.choice(TITLES[lang][female])
     if variant == "title_first_last":
         return Value(f"{title} {first} {last}", variant, name_parts(first, last))
     if variant == "title_last":
@@ -240,7 +240,7 @@ def iban(fakers: Callable[[str], Faker], rng: random.Random, locale: str) -> Val
 
 
 def url(fake: Faker, rng: random.Random, locale: str) -> Value:
-    user = ascii_fold(fake.user_name()) or "jdoe"
+    user = ascii_fold(fake.user_name(), keep="0123456789._-") or "jdoe"
     variant = pick(rng, {"site": 0.15, "deep": 0.2, "query": 0.2, "no_scheme": 0.15, "profile": 0.2,
                          "fragment": 0.1})
     if variant == "site":
