@@ -9,7 +9,7 @@ the same run on the same texts:
   retrieved documents exploded, masked, rebuilt; ids pseudonymised);
 - ``mask_series``: the vectorised masker on the flat column of texts;
 - the reference: the same detectors through a plain Python ``re`` loop, one string at a time
-  (``mask_text_re``), on a sample of the texts (it is slow), with the ratio.
+  (``masking.reference.mask_text_re``), on a sample of the texts (it is slow), with the ratio.
 
     .venv/bin/python bench/masking.py --mb 50
 """
@@ -32,6 +32,7 @@ from common import PeakRSS, gib  # noqa: E402
 
 from eval_pipeline import synthetic  # noqa: E402
 from eval_pipeline.lib import ingest, masking, warehouse  # noqa: E402
+from eval_pipeline.lib.masking.reference import mask_text_re  # noqa: E402
 
 DAY = dt.date(2026, 11, 20)
 KEY = b"bench-masking-key"
@@ -113,7 +114,7 @@ def main() -> None:
         sample_mb = sum(len(t.encode()) for t in sample if t) / 1e6
         ref_counts: Counter = Counter()
         t0, c0 = time.perf_counter(), time.process_time()
-        ref = [masking.mask_text_re(t, KEY, ref_counts) for t in sample]
+        ref = [mask_text_re(t, KEY, ref_counts) for t in sample]
         ref_s, ref_cpu = time.perf_counter() - t0, time.process_time() - c0
         same = sum(a == b for a, b in zip(ref, result.texts.head(n).to_list(), strict=True))
         print(f"python re   : {sample_mb / ref_s:7.1f} MB/s wall, {sample_mb / ref_cpu:.1f} MB/s per CPU second "

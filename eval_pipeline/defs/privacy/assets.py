@@ -1,11 +1,8 @@
-import time
-
 import dagster as dg
-import polars as pl
 
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import masking, pii_names
-from eval_pipeline.lib.warehouse import load_sql, transaction
+from eval_pipeline.lib import masking
+from eval_pipeline.lib.metadata import rounded
 from eval_pipeline.resources import Settings, Warehouse
 
 
@@ -21,33 +18,20 @@ def masked_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, setti
     privacy policy excludes dropped: the only door to trace content."""
     day = context.partition_time_window.start.date()
     policy = settings.config().privacy
-    names = pii_names.load(policy.name_detector, policy.spacy_model)
+    # Loaded before the warehouse is opened: a language model must not hold the write lock while it loads.
+    names = masking.load_name_detector(policy.name_detector, policy.spacy_model)
     key = warehouse.key()
     with warehouse.get_connection() as con:
-        source = con.sql(load_sql("privacy/masked_traces_source"), params={
-            "day": day, "opt_out_paths": masking.json_paths(policy.opt_out_attributes),
-            "tenant_paths": masking.json_paths(policy.tenant_attributes)}).pl()
-        kept, dropped = masking.apply_row_policy(source, policy.drop_services, policy.drop_tenants)
-        t0 = time.perf_counter()
-        masked, found = masking.mask_frame(kept, key, names=names)
-        seconds = time.perf_counter() - t0
-        with transaction(con):
-            con.execute("DELETE FROM masked_traces WHERE trace_date = $day", {"day": day})
-            if masked.height:
-                con.register("masked_rows", masked.to_arrow())
-                con.execute(load_sql("privacy/masked_traces_insert"))
-                con.unregister("masked_rows")
-    text_mb = masking.text_bytes(kept) / 1e6
-    context.log.info("%s: masked %d traces (%d entities), dropped %d by policy", day, masked.height,
-                     sum(found.values()), sum(dropped.values()))
+        result = masking.mask_day(con, day, policy, key, names)
+        masking.write_day(con, day, result.masked)
+    context.log.info("%s: masked %d traces (%d entities), dropped %d by policy", day, result.masked.height,
+                     sum(result.found.values()), sum(result.dropped.values()))
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": masked.height,
-        "traces_read": source.height,
-        "rows_dropped": dg.MetadataValue.json({r: dropped.get(r, 0) for r in ("opt_out", "service", "tenant")}),
-        "entities_masked": dg.MetadataValue.json(dict(sorted(found.items()))),
-        "traces_with_pii": masked.filter(pl.col("pii_found").list.len() > 0).height,
+        "dagster/row_count": result.masked.height,
+        "traces_read": result.traces_read,
+        "rows_dropped": dg.MetadataValue.json(result.rows_dropped),
+        "entities_masked": dg.MetadataValue.json(dict(sorted(result.found.items()))),
+        "traces_with_pii": result.traces_with_pii,
         "name_detector": policy.name_detector or "off",
-        "text_mb": round(text_mb, 3),
-        "masking_seconds": round(seconds, 3),
+        **rounded({"text_mb": result.text_bytes / 1e6, "masking_seconds": result.seconds}, 3),
     })
-

@@ -5,38 +5,26 @@ from eval_pipeline.lib import masking
 from eval_pipeline.lib.expectations import Rule
 from eval_pipeline.resources import Warehouse
 
-_SAMPLES = 10
-
 
 @dg.asset_check(asset="masked_traces", blocking=True, description="No detector finds personal data or a "
                 "secret in the day's masked_traces, and user_id / session_id are pseudonyms; when this fails, "
                 "nothing downstream runs for the day.")
 def no_pii_left(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every detector, run again over every masked text of the day, finds nothing."""
-    day = check_day(context).isoformat()
+    day = check_day(context)
     with warehouse.get_connection() as con:
-        df = con.sql("SELECT trace_id, request, response, error_message, error_type, root_span_name, tool_calls, "
-                     "retrieved_context, feedback, user_id, session_id FROM masked_traces "
-                     "WHERE trace_date = CAST($day AS DATE)", params={"day": day}).pl()
-    found = masking.scan_frame(df)
-    by_kind = dict(sorted(found.group_by("kind").len().iter_rows()))
+        scan = masking.scan_day(con, day)
+    if scan.found.height:
+        context.log.error("%s: %d entities survived masking in masked_traces", day, scan.found.height)
     # Counts and the shape of what survived only: never the value itself.
-    samples = [{"trace_id": t, "column": c, "kind": k, "shape": masking.redacted(v)}
-               for t, c, k, v in found.head(_SAMPLES).iter_rows()]
-    if found.height:
-        context.log.error("%s: %d entities survived masking in masked_traces", day, found.height)
     return dg.AssetCheckResult(
-        passed=found.is_empty(),
+        passed=scan.found.is_empty(),
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows_scanned": df.height, "entities_left": found.height,
-                  "entities_left_by_type": dg.MetadataValue.json(by_kind),
-                  "traces_affected": found["trace_id"].n_unique() if found.height else 0,
-                  "masked_samples": dg.MetadataValue.json(samples)},
+        metadata={"rows_scanned": scan.rows_scanned, "entities_left": scan.found.height,
+                  "entities_left_by_type": dg.MetadataValue.json(scan.by_kind),
+                  "traces_affected": scan.traces_affected,
+                  "masked_samples": dg.MetadataValue.json(scan.samples)},
     )
-
-
-def _token(kind: str) -> str:
-    return f"^<{kind}:[0-9a-f]{{{masking.TOKEN_HEX}}}>$"
 
 
 def masked_traces_rules(day: str) -> list[Rule]:
@@ -45,10 +33,12 @@ def masked_traces_rules(day: str) -> list[Rule]:
              "A trace appears once per day in masked_traces."),
         Rule("masked_trace_date_is_partition", "ExpectColumnValuesToBeInSet",
              {"column": "trace_date", "value_set": [day]}, "Every masked row belongs to the materialized day."),
-        Rule("user_id_pseudonymised", "ExpectColumnValuesToMatchRegex", {"column": "user_id", "regex": _token("USER")},
+        Rule("user_id_pseudonymised", "ExpectColumnValuesToMatchRegex",
+             {"column": "user_id", "regex": masking.token_regex(masking.ID_COLUMNS["user_id"])},
              "user_id is a keyed pseudonym (or null)."),
         Rule("session_id_pseudonymised", "ExpectColumnValuesToMatchRegex",
-             {"column": "session_id", "regex": _token("SESSION")}, "session_id is a keyed pseudonym (or null)."),
+             {"column": "session_id", "regex": masking.token_regex(masking.ID_COLUMNS["session_id"])},
+             "session_id is a keyed pseudonym (or null)."),
         Rule("pii_found_recorded", "ExpectColumnValuesToNotBeNull", {"column": "pii_found"},
              "Every masked row records what was masked in it (an empty map when nothing)."),
     ]

@@ -1,14 +1,20 @@
-"""Optional person-name detector for masking: Presidio's analyzer over a spaCy model.
+"""The optional name tier of masking: person names through Presidio's analyzer over a spaCy model.
 
 Names have no pattern, so they need a language model; the default install works without it. To switch
 it on, install the extra yourself (``pip install presidio-analyzer`` and a spaCy model such as
 ``python -m spacy download en_core_web_sm``) and set ``privacy.name_detector: presidio`` in the config.
-Only Presidio's PERSON entity is used: every pattern entity is already found by ``masking``.
+Only Presidio's PERSON entity is used: every pattern entity is already found by the detectors.
 """
 
 from collections.abc import Callable
 from typing import Any
 
+import polars as pl
+
+from eval_pipeline.lib.masking.detectors import normal_form
+from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER_RE, tokenizer
+
+# A name detector: the (start, end) spans of person names in one text.
 NameDetector = Callable[[str], list[tuple[int, int]]]
 
 DETECTORS = ("presidio",)
@@ -48,3 +54,26 @@ def _presidio(spacy_model: str) -> Any:
         msg = (f"The spaCy model {spacy_model!r} for privacy.name_detector is not installed: run "
                f"`python -m spacy download {spacy_model}` or set privacy.spacy_model to one you have.")
         raise RuntimeError(msg) from None
+
+
+def mask_names(texts: pl.Series, key: bytes, names: NameDetector) -> tuple[pl.Series, pl.DataFrame]:
+    """Person names through the name detector: one Python call per text, so it is opt-in. Returns the texts
+    and one row per name masked (``index`` into ``texts``, ``kind`` PERSON); a span that overlaps a name
+    already taken or holds a placeholder is left alone."""
+    token = tokenizer(key)
+    out, hits = [], []
+    for i, text in enumerate(texts.to_list()):
+        if not text:
+            out.append(text)
+            continue
+        parts, last = [], 0
+        for start, end in sorted(names(text)):
+            if start < last or PLACEHOLDER_RE.search(text[start:end]):
+                continue
+            parts += [text[last:start], token("PERSON", normal_form("PERSON", text[start:end]))]
+            last = end
+            hits.append(i)
+        out.append("".join(parts) + text[last:])
+    entities = pl.DataFrame({"index": hits, "kind": ["PERSON"] * len(hits)},
+                            schema={"index": pl.UInt32, "kind": pl.String})
+    return pl.Series(texts.name, out, dtype=pl.String), entities

@@ -1,0 +1,299 @@
+"""The detectors, as data: for each entity type a pattern, its boundaries and a validator, and the normal form
+its value is hashed in.
+
+Every detector is one branch of the engine's single combined expression (``engine.PATTERN``), so a pattern may
+use only syntax that Rust's ``regex`` and Python's ``re`` read alike, only ASCII classes (see ``_W``), and
+must never match the control characters 0x01, 0x02, 0x1e and 0x1f (the engine's markers). Detectors run in
+the order listed: where two could match at the same place, the first one listed wins.
+"""
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+@dataclass(frozen=True)
+class Detector:
+    """One branch of the combined expression.
+
+    ``pattern`` matches the value; ``before`` lists characters that must not precede it (a left
+    boundary, since Rust's regex has no look-behind); ``keep`` matches a prefix that stays in clear
+    (``password=``); ``tail`` matches what directly follows the value, handed to ``validate`` with it
+    (a non-empty tail usually means the value is part of a longer identifier).
+    ``validate(value, tail)`` returns the part of ``value`` to mask (a prefix of it), or None.
+    """
+
+    kind: str
+    pattern: str
+    validate: Callable[[str, str], str | None]
+    before: str = ""
+    keep: str = ""
+    tail: str = ""
+
+
+# ----------------------------------------------------------------------------------- validators
+
+
+def _no_tail(value: str, tail: str) -> str | None:
+    return value if not tail else None
+
+
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_NOT_PHONE = re.compile(r"[^0-9+]")
+
+
+def _digits(s: str) -> str:
+    return _NOT_DIGIT.sub("", s)
+
+
+def _email(value: str, tail: str) -> str | None:
+    if tail:
+        return None
+    tld = value.rsplit(".", 1)[-1].lower()
+    # icon@2x.png, logo@3x.webp and friends are file names, not addresses.
+    return None if tld in _FILE_EXTENSIONS else value
+
+
+_FILE_EXTENSIONS = frozenset(
+    "png jpg jpeg gif svg webp bmp ico tif tiff pdf js mjs cjs ts tsx jsx py pyc rb go rs java kt c h cc cpp hpp "
+    "json yaml yml toml ini cfg conf lock md txt csv tsv log html htm css scss xml zip gz tar whl so dll exe".split())
+
+
+def _phone(value: str, tail: str) -> str | None:
+    if tail:
+        return None
+    n = len(_digits(value))
+    if value.startswith("+"):
+        return value if 8 <= n <= 15 else None
+    return value if 9 <= n <= 13 else None
+
+
+def _luhn(number: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(number)):
+        d = ord(c) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+# Issuer prefixes (IIN) of the card networks: a Luhn-valid 19-digit Unix timestamp is not a card.
+_CARD_IIN = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[068]|35|6011|64[4-9]|65|62|5[06-9]|6[0-9]")
+
+
+def _card(value: str, tail: str) -> str | None:
+    if tail:
+        return None
+    seps = {c for c in value if not c.isdigit()}
+    if len(seps) > 1:
+        return None
+    # A grouped number followed by another group ("4111 1111 1111 1111 2026"): try without the last one.
+    candidates = [value]
+    if seps:
+        head, _, _ = value.rpartition(next(iter(seps)))
+        candidates.append(head)
+    for v in candidates:
+        d = _digits(v)
+        if 13 <= len(d) <= 19 and _CARD_IIN.match(d) and _luhn(d) and len(set(d)) > 1:
+            return v
+    return None
+
+
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+
+def _iban(value: str, tail: str) -> str | None:
+    want = _IBAN_LENGTHS.get(value[:2])
+    if want is None:
+        return None
+    # Cut the match to the country's length: the pattern may have run into the next capitalised word.
+    n = 0
+    for i, c in enumerate(value):
+        if c != " ":
+            n += 1
+            if n == want:
+                cut = value[: i + 1]
+                break
+    else:
+        return None
+    if cut == value and tail:
+        return None
+    compact = cut.replace(" ", "")
+    rotated = compact[4:] + compact[:4]
+    return cut if int("".join(str(int(c, 36)) for c in rotated)) % 97 == 1 else None
+
+
+def _ssn(value: str, tail: str) -> str | None:
+    d = _digits(value)
+    area, group, serial = d[:3], d[3:5], d[5:]
+    ok = len(d) == 9 and area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+    return value if ok and not tail else None
+
+
+def _ipv4(value: str, tail: str) -> str | None:
+    if tail or any(int(p) > 255 or (len(p) > 1 and p[0] == "0") for p in value.split(".")):
+        return None
+    return value
+
+
+def _ipv6(value: str, tail: str) -> str | None:
+    if tail or not any(c.isalnum() for c in value):
+        return None
+    if "::" not in value and value.count(":") != 7:
+        return None
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return None
+    return value
+
+
+def _url_credentials(value: str, tail: str) -> str | None:
+    return value if tail == "@" else None
+
+
+def _secret_value(value: str, tail: str) -> str | None:
+    v = value.strip("\"'")
+    if len(v) < 4 or v.lower() in _NOT_SECRETS or v.startswith(("<", "${", "{{", "%(")) or set(v) <= {"*", "x", "X"}:
+        return None
+    return value
+
+
+_NOT_SECRETS = frozenset("null none true false undefined redacted masked hidden required optional string".split())
+
+
+def _token(value: str, tail: str) -> str | None:
+    return value if len(value) >= 6 else None
+
+
+def _anything(value: str, tail: str) -> str | None:
+    return value
+
+
+# ------------------------------------------------------------------------------------ detectors
+
+# Every class is spelled in ASCII on purpose: Unicode \w, \s or \b in one branch multiply the states of
+# the combined automaton and drop Rust's lazy DFA to its slow fallback (0.6 MB/s instead of 180 MB/s).
+# Non-ASCII letters count as boundaries, which is what trace text in any language needs here.
+_W = "A-Za-z0-9_"
+# What directly follows a value and makes it part of something longer (``415-555-0132.json``,
+# ``10.0.0.1.5``); a sentence's final dot or comma is not.
+_CONT = rf"(?:[{_W}]|[.:/@-][{_W}])*"
+_CONT_IP = rf"(?:[{_W}]|[.][{_W}])*"
+_WORD_TAIL = rf"[{_W}]*"
+_NUM_BEFORE = rf"{_W}+.:/#@-"
+_MONTHS = (
+    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|enero|febrero|"
+    r"marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|janvier|février|mars|avril|juin|"
+    r"juillet|août|septembre|octobre|novembre|décembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|"
+    r"ottobre|dicembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro)"
+)
+_CONNECT = r"(?:(?:de|da|das|do|dos|del|della|di|la|le|les|du|des) |d')*"
+_NAME = r"[A-ZÀ-ÞÉ][A-Za-zß-ÿ'-]+"
+
+DETECTORS: tuple[Detector, ...] = (
+    # Secrets first: a key inside a JSON blob must be typed as a secret, not as what it resembles.
+    Detector("SECRET", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+                       r"(?:[^\x01\x02\x1e\x1f]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/= \t\r\n\\]*)", _anything),
+    Detector("SECRET", r"sk-(?:ant-(?:api[0-9]{2}-)?|proj-|live-|test-|svcacct-)?[A-Za-z0-9_-]{20,}", _anything,
+             before=rf"{_W}-"),
+    Detector("SECRET", r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}", _no_tail, before=_W, tail=_WORD_TAIL),
+    Detector("SECRET", r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})", _anything, before=_W),
+    Detector("SECRET", r"xox[abposre]-[A-Za-z0-9-]{10,}", _anything, before=_W),
+    Detector("SECRET", r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}", _anything, before=_W),
+    Detector("SECRET", r"[A-Za-z0-9._~+/-]{12,}=*", _secret_value, before=_W, keep=r"(?i:bearer)[ \t]+"),
+    # URLs: credentials in the authority, tokens in the query.
+    Detector("URL_SECRET", r"[^ \t\r\n:/@\x01-\x1f]+:[^ \t\r\n/@\x01-\x1f]+", _url_credentials,
+             keep=r"[A-Za-z][A-Za-z0-9+.-]*://", tail="@?"),
+    Detector("URL_SECRET", r"[^& \t\r\n#\"'<>\x01-\x1f]+", _token,
+             keep=r"[?&](?i:access_token|id_token|token|api_key|apikey|key|secret|client_secret|password|pwd|sig|"
+                  r"signature|auth|x-amz-signature|x-amz-credential|x-amz-security-token|session_token)="),
+    Detector("SECRET", r"[^ \t\r\n\"',;&}<\x01-\x1f]{3,}", _secret_value, before=_W,
+             keep=r"(?i:password|passwd|pwd|passphrase|secret|client_secret|api[_-]?key|apikey|access[_-]?token|"
+                  r"auth[_-]?token|refresh[_-]?token|token|private[_-]?key|secret[_-]?key)[\"']?[ \t]*[:=][ \t]*"
+                  r"[\"']?"),
+    Detector("EMAIL", r"[A-Za-z0-9_.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}", _email,
+             before=rf"{_W}.%+-", tail=rf"(?:[{_W}@-]|:[{_W}/])*"),
+    Detector("IBAN", r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _iban, before=_W, tail=_WORD_TAIL),
+    Detector("DOB", r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[./-][0-9]{1,2}[./-](?:[0-9]{4}|[0-9]{2})"
+                    rf"|[0-9]{{1,2}}\.?(?:º|st|nd|rd|th)? (?:de )?{_MONTHS}\.?,?(?: de)? [0-9]{{4}}"
+                    rf"|{_MONTHS}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}", _no_tail, before=_W,
+             keep=r"(?i:date of birth|d\.o\.b\.|dob|birth ?date|birthday|born(?: on)?|geburtsdatum|geb\.|"
+                  r"geboren(?: am)?|fecha de nacimiento|nacid[oa] el|date de naissance|née? le|"
+                  r"data di nascita|nat[oa] il|data de nascimento|nascid[oa] em)[ \t:=\"'-]*", tail=_WORD_TAIL),
+    Detector("SSN", r"[0-9]{3}-[0-9]{2}-[0-9]{4}", _ssn, before=_NUM_BEFORE, tail=_CONT),
+    Detector("SSN", r"[0-9]{3} ?[0-9]{2} ?[0-9]{4}", _ssn, before=_W,
+             keep=r"(?i:ssn|social security(?: number| no\.?)?)[ \t:#=\"'-]*", tail=_CONT),
+    Detector("CARD", r"[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}"
+                     r"|[0-9]{13,19}", _card, before=_NUM_BEFORE, tail=_CONT),
+    Detector("IP", r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}", _ipv4, before=rf"{_W}.", tail=_CONT_IP),
+    Detector("IP", r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", _ipv6, before=rf"{_W}:.",
+             tail=rf"(?:[{_W}]|[.:][{_W}])*"),
+    Detector("PHONE", r"\+[0-9]{1,3}[ .-]?(?:\([0-9]{1,4}\)[ .-]?)?[0-9]{1,4}(?:[ .-][0-9]{2,8}){1,4}"
+                      r"|\([0-9]{3}\)[ .-]?[0-9]{3}[ .-][0-9]{4}"
+                      r"|[0-9]{3}[.-][0-9]{3}[.-][0-9]{4}|[0-9]{3} [0-9]{3} [0-9]{4}"
+                      r"|0[0-9]{2,4} [0-9]{3,4} [0-9]{3,4}|0[0-9]{2,4}[ /-][0-9]{5,8}"
+                      r"|0[1-9](?:[ .][0-9]{2}){4}|0[0-9]{1,3}-[0-9]{2,4}-[0-9]{4}"
+                      r"|[6789][0-9]{2} [0-9]{2} [0-9]{2} [0-9]{2}", _phone, before=_NUM_BEFORE, tail=_CONT),
+    Detector("ADDRESS", r"[0-9]{1,5}[A-Za-z]?(?: [A-Z][a-z]+){1,4} (?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|"
+                        r"Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Crescent|Close|Highway|Hwy|Parkway|Pkwy|"
+                        r"Square|Sq|Row|Gardens|Mews|Walk|Hill)(?:,? (?:Apt|Suite|Unit|Flat|Floor)\.? ?#?"
+                        r"[0-9A-Za-z]{1,5})?", _no_tail, before=_W, tail=_WORD_TAIL),
+    Detector("ADDRESS", r"[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|allee|weg|gasse|platz|ring|damm|ufer|chaussee|"
+                        r"steig|pfad|gracht|laan|straat|vej|gatan|gata|veien) ?[0-9]{1,4}[a-z]?", _no_tail,
+             before=_W, tail=_WORD_TAIL),
+    Detector("ADDRESS", rf"(?:Rua|Avenida|Av\.|Calle|Carrer|Paseo|Via|Viale|Corso|Piazza|Plaza|Praça|Travessa|Largo)"
+                        rf" {_CONNECT}{_NAME}(?: {_CONNECT}{_NAME}){{0,3}},? [0-9]{{1,4}}[A-Za-z]?", _no_tail,
+             before=_W, tail=_WORD_TAIL),
+    Detector("ADDRESS", rf"[0-9]{{1,4}}(?: ?bis| ?ter)?,? (?:rue|avenue|boulevard|bd|place|allée|impasse|chemin|"
+                        rf"quai|cours) {_CONNECT}{_NAME}(?: {_CONNECT}{_NAME}){{0,3}}", _anything, before=_W),
+)
+
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(d.kind for d in DETECTORS))
+# The entity types found by patterns alone (the recall target of design.md section 7).
+PATTERN_KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP", "URL_SECRET", "SECRET")
+
+
+# ---------------------------------------------------------------------------------- normal forms
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return value
+
+
+def _words(value: str) -> str:
+    return " ".join(value.casefold().split())
+
+
+# The form a value is hashed in, by entity type: the same entity written differently gives the same token
+# (``+1 415 555 0132`` and ``+1-415-555-0132``). A type not listed is hashed as found.
+NORMAL_FORMS: dict[str, Callable[[str], str]] = {
+    "EMAIL": str.lower,
+    "PHONE": lambda v: _NOT_PHONE.sub("", v),
+    "CARD": _digits,
+    "SSN": _digits,
+    "IBAN": lambda v: v.replace(" ", "").upper(),
+    "IP": _ip,
+    "ADDRESS": _words,
+    "PERSON": _words,  # from the optional name detector (names.py)
+}
+
+
+def normal_form(kind: str, value: str) -> str:
+    """The form of ``value`` that is hashed into its token (see :data:`NORMAL_FORMS`)."""
+    normal = NORMAL_FORMS.get(kind)
+    return value if normal is None else normal(value)

@@ -1,0 +1,61 @@
+"""The same detectors through Python's ``re``, one string at a time: the benchmark's baseline (bench/masking.py
+prints the engine's speed as a ratio to it) and the tests' oracle (the engine must give the same output).
+
+Not on the pipeline's path: the engine (engine.py) masks whole columns.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from eval_pipeline.lib.masking.detectors import DETECTORS, normal_form
+from eval_pipeline.lib.masking.engine import PASSES, PATTERN
+from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER_RE, tokenizer
+
+_PY = re.compile(PATTERN)
+
+
+def re_matches(text: str) -> Iterable[tuple[int, str, str]]:
+    """(start of the value in ``text``, kind, accepted value) of every entity, found with ``re``."""
+    for m in _PY.finditer(" " + text):
+        i = next(j for j in range(len(DETECTORS)) if m.group(f"v{j}") is not None)
+        tail = m.group(f"t{i}") if DETECTORS[i].tail else ""
+        accepted = DETECTORS[i].validate(m.group(f"v{i}"), tail or "")
+        if accepted:
+            yield m.start(f"v{i}") - 1, DETECTORS[i].kind, accepted
+
+
+def _neutral_re(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with placeholders set aside as "<>" (as the engine does), and for each "<>" its
+    position in the neutral text and the length it stands for."""
+    out, spans, last, shift = [], [], 0, 0
+    for m in PLACEHOLDER_RE.finditer(text):
+        out.append(text[last:m.start()])
+        spans.append((m.start() - shift, m.end() - m.start()))
+        shift += m.end() - m.start() - 2
+        out.append("<>")
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out), spans
+
+
+def mask_text_re(text: str | None, key: bytes, counts: Counter | None = None) -> str | None:
+    """One text masked as :func:`engine.mask_series` masks it; ``counts`` (by entity type) is updated in place."""
+    if not text:
+        return text
+    token = tokenizer(key)
+    for _ in range(PASSES):
+        neutral, spans = _neutral_re(text)
+        out, last = [], 0
+        for start, kind, value in re_matches(neutral):
+            # back to positions in ``text``: add what the placeholders before ``start`` stand for
+            shift = sum(n - 2 for p, n in spans if p < start)
+            begin = start + shift
+            out += [text[last:begin], token(kind, normal_form(kind, value))]
+            last = begin + len(value)
+            if counts is not None:
+                counts[kind] += 1
+        if not out:
+            break
+        text = "".join(out) + text[last:]
+    return text
