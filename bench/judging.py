@@ -27,7 +27,8 @@ import pyarrow as pa  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PeakRSS, gib  # noqa: E402
 
-from eval_pipeline.lib import judges, warehouse  # noqa: E402
+from eval_pipeline.lib import warehouse  # noqa: E402
+from eval_pipeline.lib.judging import runner as judges  # noqa: E402
 from eval_pipeline.lib.warehouse import PROJECT_ROOT, load_sql  # noqa: E402
 
 

@@ -14,7 +14,8 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from eval_pipeline.lib import judges, masking, warehouse
+from eval_pipeline.lib import masking, warehouse
+from eval_pipeline.lib.judging import runner as judges
 from eval_pipeline.lib.config import Config, load_config
 
 def _setting(value: str, env: str, default: str | Path | None) -> str | None:

@@ -8,7 +8,8 @@ import pyarrow as pa
 
 from eval_pipeline.defs.automation import LIVE_TAG, LIVE_TRIGGER
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import agreement, judges
+from eval_pipeline.lib.judging import agreement
+from eval_pipeline.lib.judging import runner as judges
 from eval_pipeline.lib.warehouse import load_sql, transaction
 from eval_pipeline.resources import Judge, Settings, Warehouse
 

@@ -25,7 +25,7 @@ import time
 import pytest
 
 from eval_pipeline.lib.config import Config, _build
-from eval_pipeline.lib.judges import (
+from eval_pipeline.lib.judging.runner import (
     CODE_JUDGES,
     LLM_JUDGES,
     RELEVANCE_PROMPT_V1,
@@ -187,7 +187,7 @@ def test_run_llm_judge_without_model_is_unknown_and_sends_nothing():
 def test_run_llm_judge_without_model_does_not_import_litellm():
     code = (
         "import sys\n"
-        "from eval_pipeline.lib.judges import judge_records\n"
+        "from eval_pipeline.lib.judging.runner import judge_records\n"
         "run = judge_records([{'trace_id': 't', 'request': 'q', 'response': 'a', 'status': 'ok'}],"
         " ['relevance', 'no_error'])\n"
         "print([x.verdict for x in run.verdicts], 'litellm' in sys.modules)\n"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from eval_pipeline.lib.agreement import (
+from eval_pipeline.lib.judging.agreement import (
     agreement,
     cohen_kappa,
     merge_labels,
