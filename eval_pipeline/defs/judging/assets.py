@@ -27,7 +27,7 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
                                live=context.run.tags.get(LIVE_TAG) == LIVE_TRIGGER,
                                live_sample_rate=config.monitoring.live_judge_sample_rate)
     with warehouse.get_connection() as con, transaction(con):
-        con.execute(load_sql("judging/judge_scores_delete_partition"), {"day": day})
+        con.execute(load_sql("judging/judge_scores_delete_day"), {"day": day})
         insert_rows(con, "judging/judge_scores_insert", "score_rows", scored.score_rows)
         insert_rows(con, "judging/judge_cache_insert", "new_judgements", scored.cache_rows)
     context.log.info("%s: judged %d records with %s (model: %s)", day, scored.records, ", ".join(scored.judges),
@@ -65,7 +65,7 @@ def judge_agreement(context: dg.AssetExecutionContext, warehouse: Warehouse,
     result = agreement.day_agreement(scores, label_rows, settings.config().judging.labels_file)
     rows = result.rows()
     with warehouse.get_connection() as con, transaction(con):
-        con.execute(load_sql("judging/judge_agreement_delete_partition"), {"day": day})
+        con.execute(load_sql("judging/judge_agreement_delete_day"), {"day": day})
         insert_rows(con, "judging/judge_agreement_insert", "agreement_rows", rows, {"day": day})
     context.log.info("%s: %d human labels, agreement for %d judges", day, result.labels, len(result.results))
     return dg.MaterializeResult(metadata={
