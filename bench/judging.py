@@ -1,5 +1,6 @@
 """Judging benchmark: N records through the relevance judge, via litellm, against the scripted
-OpenAI-compatible server (in its own process) answering after a fixed latency.
+OpenAI-compatible server (in its own process) answering after a fixed latency, by ``score_day`` (what the
+judge_scores asset runs: cache lookup, calls, rows).
 
 Prints calls/s and its ratio to the bound (concurrency / latency: what a client that adds no overhead
 would reach), next to a bare aiohttp client posting the same number of requests to the same server at
@@ -11,6 +12,8 @@ must make zero calls (the server's own request count is the witness). design.md 
 """
 
 import argparse
+import datetime as dt
+import functools
 import json
 import os
 import subprocess
@@ -20,15 +23,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-import pyarrow as pa  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PeakRSS, gib  # noqa: E402
 
-from eval_pipeline.lib import judges, warehouse  # noqa: E402
-from eval_pipeline.lib.warehouse import PROJECT_ROOT, load_sql  # noqa: E402
+# The package's __init__ sets LITELLM_LOCAL_MODEL_COST_MAP before litellm is imported (no price-map fetch).
+from eval_pipeline.lib import judging, warehouse  # noqa: E402
+from eval_pipeline.lib.config import Config, Judging  # noqa: E402
+from eval_pipeline.lib.warehouse import PROJECT_ROOT, insert_rows  # noqa: E402
+
+DAY = dt.date(2026, 11, 20)
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
@@ -76,26 +79,16 @@ def records(n: int) -> list[dict]:
             for i in range(n)]
 
 
-def run(recs: list[dict], settings: judges.JudgeSettings, db: Path) -> tuple[judges.JudgingRun, float]:
-    def lookup(keys: list[str]) -> dict:
-        with warehouse.connect(db) as con:
-            con.register("wanted_keys", pa.table({"cache_key": pa.array(keys, pa.string())}))
-            rows = con.sql(load_sql("judging/judge_cache_lookup")).to_arrow_table().to_pylist()
-        return {row["cache_key"]: row for row in rows}
-
+def run(recs: list[dict], config: Config, endpoint: judging.Endpoint,
+        db: Path) -> tuple[judging.JudgingRun, float]:
+    """One day's judging as the judge_scores asset does it (cache lookup included); the new judgements are
+    then stored in the warehouse's judge_cache, outside the timing."""
     started = time.perf_counter()
-    result = judges.judge_records(recs, ["relevance"], settings, lookup=lookup)
+    scored = judging.score_day(recs, config, endpoint, day=DAY, connect=functools.partial(warehouse.connect, db))
     elapsed = time.perf_counter() - started
-    rows = [{"cache_key": key, "judge": v.judge, "prompt_version": v.prompt_version, "model": v.model,
-             "parameters": v.parameters, "input_hash": v.input_hash, "verdict": v.verdict,
-             "rationale": v.rationale, "input_tokens": v.input_tokens, "output_tokens": v.output_tokens,
-             "cost_usd": v.cost_usd, "latency_ms": v.latency_ms, "created_at": None}
-            for key, v in result.new_judgements]
-    if rows:
-        with warehouse.connect(db) as con:
-            con.register("new_judgements", pa.Table.from_pylist(rows))
-            con.execute(load_sql("judging/judge_cache_insert"))
-    return result, elapsed
+    with warehouse.connect(db) as con:
+        insert_rows(con, "judging/judge_cache_insert", "new_judgements", scored.cache_rows)
+    return scored.run, elapsed
 
 
 def main() -> None:
@@ -105,17 +98,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
-    judges._import_litellm()  # the import (seconds) is not judging throughput
+    judging.import_litellm()  # the import (seconds) is not judging throughput
     proc, base_url = start_server(args.latency)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.duckdb"
-            settings = judges.JudgeSettings(model="openai/bench-judge", api_base=base_url, api_key="no-key-needed",
-                                            concurrency=args.concurrency, timeout_s=30, num_retries=2)
+            config = Config(judging=Judging(judges=("relevance",), concurrency=args.concurrency, timeout_s=30,
+                                            num_retries=2))
+            endpoint = judging.Endpoint(model="openai/bench-judge", api_base=base_url, api_key="no-key-needed")
             recs = records(args.records)
             cpu_started = time.process_time()
             with PeakRSS() as rss:
-                first, elapsed = run(recs, settings, db)
+                first, elapsed = run(recs, config, endpoint, db)
             cpu_per_call_ms = (time.process_time() - cpu_started) / max(first.calls, 1) * 1000
             served = server_requests(base_url)
             verdicts = {v.verdict for v in first.verdicts}
@@ -133,7 +127,7 @@ def main() -> None:
                   f"({reference / bound:.1%} of the bound); judging reaches {rate / reference:.1%} of it")
             served = server_requests(base_url)
 
-            second, elapsed2 = run(recs, settings, db)
+            second, elapsed2 = run(recs, config, endpoint, db)
             served2 = server_requests(base_url) - served
             cached = sum(v.cached for v in second.verdicts)
             print(f"second run: {second.calls} calls ({served2} served), {cached} cached verdicts, {elapsed2:.2f} s "

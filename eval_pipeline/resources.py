@@ -6,7 +6,7 @@ so the demo works from a fresh clone.
 """
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from eval_pipeline.lib import judges, masking, warehouse
+from eval_pipeline.lib import judging, masking, warehouse
 from eval_pipeline.lib.config import Config, load_config
 
 def _setting(value: str, env: str, default: str | Path | None) -> str | None:
@@ -93,24 +93,9 @@ class Judge(dg.ConfigurableResource):
             key = "no-key-needed"
         return key
 
-    def settings(self, config: Config, seed: str = "") -> judges.JudgeSettings:
-        """The judges' settings from this resource and the ``judging`` section of the config."""
+    def endpoint(self) -> judging.Endpoint:
+        """Where the LLM judges are served: the fields, else ``EVAL_JUDGE_MODEL``, ``EVAL_JUDGE_API_BASE``,
+        ``EVAL_JUDGE_API_KEY``; the rest of the judges' settings comes from the config (``judging``)."""
         model = self.resolved_model()
         api_base = _setting(self.api_base, "EVAL_JUDGE_API_BASE", None)
-        j = config.judging
-        priced = j.input_price_per_mtok > 0 or j.output_price_per_mtok > 0
-        return judges.JudgeSettings(
-            model=model, api_base=api_base, api_key=self._api_key(model, api_base),
-            concurrency=j.concurrency, timeout_s=j.timeout_s, num_retries=j.num_retries,
-            max_backoff_s=j.max_backoff_s, max_tokens=j.max_tokens,
-            input_cost_per_token=j.input_price_per_mtok / 1e6 if priced else None,
-            output_cost_per_token=j.output_price_per_mtok / 1e6 if priced else None,
-            budget_usd=j.budget_usd or None, latency_slo_ms=j.latency_slo_ms,
-            seed=f"{config.sampling.seed}/{seed}",
-            custom=tuple(judges.GuidelineJudge(c.name, c.guideline, tuple(c.tools), c.status) for c in j.custom),
-        )
-
-    def score(self, records: Sequence[dict], names: Sequence[str], config: Config, *, seed: str = "",
-              lookup=None) -> judges.JudgingRun:
-        """Every named judge on every record; ``lookup`` returns cached judgements by key."""
-        return judges.judge_records(list(records), list(names), self.settings(config, seed), lookup=lookup)
+        return judging.Endpoint(model=model, api_base=api_base, api_key=self._api_key(model, api_base))

@@ -78,6 +78,7 @@ class Judging:
     concurrency: int = 8
     timeout_s: float = 60.0
     num_retries: int = 2
+    backoff_s: float = 0.5  # the first retry's wait, doubled on each retry (with jitter), at most max_backoff_s
     max_backoff_s: float = 30.0
     max_tokens: int = 512
     # USD a run may spend on judge calls; 0 means no limit.

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The top-level sql/ folder; the package reaches it through the link eval_pipeline/sql -> ../sql, which
@@ -128,3 +129,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, statement: str, relation: str, rows: list[dict],
+                params: dict | None = None) -> None:
+    """Run ``sql/<statement>.sql``, an INSERT reading ``rows`` as the relation ``relation`` (nothing when
+    there are no rows)."""
+    if not rows:
+        return
+    con.register(relation, pa.Table.from_pylist(rows))
+    try:
+        con.execute(load_sql(statement), params)
+    finally:
+        con.unregister(relation)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from eval_pipeline.lib import drift, pricing, warehouse
+from eval_pipeline.lib.judging.verdict import NO_ANSWER
 from eval_pipeline.lib.warehouse import load_sql
 
 DAY = dt.date(2026, 11, 20)
@@ -81,8 +82,8 @@ def test_judge_unknowns_counts_only_calls_that_gave_no_answer(tmp_path: Path) ->
         con.executemany("INSERT INTO judge_scores (trace_id, trace_date, judge, verdict, unknown_reason, cost_usd) "
                         "VALUES (?, ?, 'groundedness', ?, ?, 0.001)",
                         [[f"t{i}", DAY, v, r] for i, (v, r) in enumerate(rows)])
-        [(judge, unknown_rate, cost, base)] = con.execute(load_sql("dashboards/judge_unknowns"),
-                                                          {"day": DAY}).fetchall()
+        params = {"day": DAY, "no_answer_reasons": list(NO_ANSWER)}
+        [(judge, unknown_rate, cost, base)] = con.execute(load_sql("dashboards/judge_unknowns"), params).fetchall()
     assert judge == "groundedness"
     assert unknown_rate == pytest.approx(2 / 8)  # no_context / not_sampled: not asked, so left out
     assert cost == pytest.approx(0.001) and base is None

@@ -1,10 +1,9 @@
--- Per judge: today's rate of calls that gave no answer (the judge could have answered but did not:
--- unparseable, refused, timeout, retries_exhausted, call_failed, budget_exhausted) among the records it
--- was asked about; records it could not apply to (no model, no context, no reference, ...) are left out.
+-- Per judge: today's rate of calls that gave no answer (the judge could have answered but did not: the
+-- reasons in $no_answer_reasons, bound from eval_pipeline.lib.judging.verdict.NO_ANSWER) among the records
+-- it was asked about; records it could not apply to (no model, no context, no reference, ...) are left out.
 -- And spend per judged record today vs the trailing 7 days.
 WITH s AS (
-    SELECT *, unknown_reason IN ('unparseable', 'refused', 'timeout', 'retries_exhausted', 'call_failed',
-                                 'budget_exhausted') AS failed_to_answer
+    SELECT *, unknown_reason IN (SELECT unnest($no_answer_reasons::VARCHAR[])) AS failed_to_answer
     FROM judge_scores
     WHERE trace_date BETWEEN CAST($day AS DATE) - 7 AND $day
 )

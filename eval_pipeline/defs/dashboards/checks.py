@@ -2,6 +2,7 @@ import dagster as dg
 
 from eval_pipeline.defs.checks_common import check_day
 from eval_pipeline.lib import drift
+from eval_pipeline.lib.judging.verdict import NO_ANSWER
 from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -75,7 +76,8 @@ def judges_answer_and_cost_stable(context: dg.AssetCheckExecutionContext, wareho
     day = check_day(context)
     cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
-        rows = con.execute(load_sql("dashboards/judge_unknowns"), {"day": day}).fetchall()
+        rows = con.execute(load_sql("dashboards/judge_unknowns"),
+                           {"day": day, "no_answer_reasons": list(NO_ANSWER)}).fetchall()
     problems = []
     for judge, unknown_rate, cost, cost_base in rows:
         if unknown_rate is not None and unknown_rate > cfg.unknown_rate_max:

@@ -1,6 +1,8 @@
 import dagster as dg
 
 from eval_pipeline.defs.checks_common import check_day
+from eval_pipeline.lib import judging
+from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse
 
 
@@ -10,17 +12,10 @@ def every_record_judged(context: dg.AssetCheckExecutionContext, warehouse: Wareh
                         settings: Settings) -> dg.AssetCheckResult:
     """Each (record, judge) pair of the day is scored exactly once."""
     day = check_day(context).isoformat()
-    config = settings.config()
-    names = sorted({*config.judging.judges, *(c.name for c in config.judging.custom)})
+    names = sorted(judging.judge_names(settings.config().judging))
     with warehouse.get_connection() as con:
-        missing, duplicated = con.execute(
-            "WITH expected AS (SELECT d.trace_id, j.judge FROM eval_dataset AS d, "
-            "  (SELECT unnest($names::VARCHAR[]) AS judge) AS j WHERE d.trace_date = CAST($day AS DATE)), "
-            "scored AS (SELECT trace_id, judge, count(*) AS n FROM judge_scores "
-            "  WHERE trace_date = CAST($day AS DATE) GROUP BY ALL) "
-            "SELECT (SELECT count(*) FROM expected ANTI JOIN scored USING (trace_id, judge)), "
-            "       (SELECT count(*) FROM scored WHERE n > 1)",
-            {"day": day, "names": names}).fetchall()[0]
+        missing, duplicated = con.execute(load_sql("judging/judge_scores_coverage"),
+                                          {"day": day, "names": names}).fetchall()[0]
     return dg.AssetCheckResult(passed=missing == 0 and duplicated == 0,
                                metadata={"missing": missing, "duplicated": duplicated, "judges": len(names)})
 
@@ -33,8 +28,7 @@ def judge_kappa_above_threshold(context: dg.AssetCheckExecutionContext, warehous
     day = check_day(context).isoformat()
     threshold = settings.config().judging.min_kappa
     with warehouse.get_connection() as con:
-        rows = con.execute("SELECT judge, compared, cohen_kappa FROM judge_agreement "
-                           "WHERE trace_date = CAST($day AS DATE) ORDER BY judge", {"day": day}).fetchall()
+        rows = con.execute(load_sql("judging/judge_agreement_kappa"), {"day": day}).fetchall()
     below = {judge: round(kappa, 3) for judge, _, kappa in rows if kappa is not None and kappa < threshold}
     return dg.AssetCheckResult(
         passed=not below,

@@ -8,12 +8,15 @@ every label and verdict the same), because no judge can be told apart from chanc
 """
 
 import csv
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from eval_pipeline.lib.metadata import md_table
 
 LABELS = ("pass", "fail")
 
@@ -154,3 +157,40 @@ def agreement(scores: Iterable[Mapping[str, Any]], labels: Mapping[tuple[str, st
             confusion=confusion,
         ))
     return out
+
+
+@dataclass(frozen=True)
+class DayAgreement:
+    """The agreement of one day's verdicts with the human labels of its records."""
+
+    labels: int  # (trace, judge) pairs with a human label, all sources merged
+    results: list[Agreement]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The judge_agreement rows (without the day and the time)."""
+        return [{**dataclasses.asdict(a), "confusion": json.dumps(a.confusion)} for a in self.results]
+
+    def kappas(self) -> dict[str, float]:
+        return {a.judge: float(a.cohen_kappa) for a in self.results if a.cohen_kappa is not None}
+
+    def summary_table(self) -> str:
+        """A markdown table per judge: counts, accuracy, kappa and the confusion matrix."""
+
+        def fmt(x: float | None) -> str:
+            return "n/a" if x is None else f"{x:.2f}"
+
+        headers = ["judge", "compared", "judge unknown", "accuracy", "kappa", "human pass: judge pass/fail",
+                   "human fail: judge pass/fail"]
+        return md_table(headers, [
+            (a.judge, a.compared, a.judge_unknown, fmt(a.accuracy), fmt(a.cohen_kappa),
+             f"{a.confusion['pass']['pass']}/{a.confusion['pass']['fail']}",
+             f"{a.confusion['fail']['pass']}/{a.confusion['fail']['fail']}") for a in self.results])
+
+
+def day_agreement(scores: Iterable[Mapping[str, Any]], label_rows: Iterable[Mapping[str, Any]],
+                  labels_file: str = "") -> DayAgreement:
+    """Agreement of a day's ``scores`` (trace_id, judge, verdict) with the labels of the human_labels table
+    and the traces (``label_rows``) and of ``labels_file`` (judging.labels_file, when set)."""
+    file_rows = read_labels_file(labels_file) if labels_file else []
+    labels = merge_labels([*label_rows, *file_rows])
+    return DayAgreement(len(labels), agreement(scores, labels))

@@ -1,15 +1,17 @@
 """Contract of judge/human agreement: labels are normalised to pass/fail (synonyms accepted, anything
 else dropped), one label per (trace, judge) with table > file > trace precedence; per judge, accuracy,
 Cohen's kappa and the confusion matrix are computed over records where the judge said pass or fail,
-and the judge's unknowns are counted apart; kappa is undefined when chance agreement is certain."""
+and the judge's unknowns are counted apart; kappa is undefined when chance agreement is certain. A day's
+agreement merges the table, trace and file labels and gives the judge_agreement rows and a summary."""
 
 import json
 
 import pytest
 
-from eval_pipeline.lib.agreement import (
+from eval_pipeline.lib.judging.agreement import (
     agreement,
     cohen_kappa,
+    day_agreement,
     merge_labels,
     normalize_label,
     read_labels_file,
@@ -90,3 +92,21 @@ def test_read_labels_file_explains_bad_files(tmp_path):
     broken.write_text("{not json}\n")  # defect: not JSON
     with pytest.raises(ValueError, match="Line 1 of the labels file"):
         read_labels_file(broken)
+
+
+def test_day_agreement_merges_sources_and_gives_rows_and_summary(tmp_path):
+    labels_file = tmp_path / "labels.csv"
+    labels_file.write_text("trace_id,judge,label\nt1,relevance,pass\nt2,relevance,fail\n")
+    scores = [{"trace_id": t, "judge": "relevance", "verdict": v} for t, v in
+              (("t1", "pass"), ("t2", "pass"), ("t3", "fail"), ("t4", "unknown"))]
+    rows = [{"trace_id": "t2", "judge": "relevance", "label": "pass", "source": "table"},  # beats the file's fail
+            {"trace_id": "t3", "judge": "relevance", "label": "thumbs_down", "source": "trace"},
+            {"trace_id": "t4", "judge": "relevance", "label": "fail", "source": "trace"}]
+    day = day_agreement(scores, rows, str(labels_file))
+    assert day.labels == 4
+    (row,) = day.rows()
+    assert (row["judge"], row["labelled"], row["compared"], row["judge_unknown"]) == ("relevance", 4, 3, 1)
+    assert json.loads(row["confusion"]) == {"pass": {"pass": 2, "fail": 0}, "fail": {"pass": 0, "fail": 1}}
+    assert day.kappas() == {"relevance": pytest.approx(1.0)}
+    assert day.summary_table().splitlines()[2] == "| relevance | 3 | 1 | 1.00 | 1.00 | 2/0 | 0/1 |"
+    assert day_agreement(scores, [], "").rows() == []  # no labels: nothing to compare
