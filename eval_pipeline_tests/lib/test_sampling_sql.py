@@ -3,8 +3,9 @@ deterministic Poisson sample keyed by trace_id, stratified by tool signature x s
 every stratum with traffic gets its minimum; errors are oversampled; sessions and users are capped;
 duplicate requests (case, whitespace, masked placeholders) collapse into one record whose weight carries
 the group; records without a request are counted, never selected; filters narrow the slice and a
-predicate can never reach beyond masked_traces; membership is stable when late traces arrive; the daily
-metrics row (lib.dashboards.write_daily_metrics) counts that traffic right."""
+predicate can never reach beyond masked_traces; membership is stable when late traces arrive; the strata
+read back largest first for the asset's metadata table; the daily metrics row
+(lib.dashboards.write_daily_metrics) counts that traffic right."""
 
 import dataclasses
 import datetime as dt
@@ -92,6 +93,18 @@ def test_selection_represents_every_stratum_with_its_minimum(con) -> None:
         assert s["records"] >= min(3, s["unique_requests"]), name
     # the minimum is met through the records the hash ranks first, and says so
     assert {r["selected_by"] for r in rows} == {"poisson", "stratum_minimum"}
+
+
+def test_selection_strata_read_back_largest_first_for_the_metadata_table(con) -> None:
+    rows = _select(con)
+    strata = sampling.strata(con, DAY)
+    assert [s.traces for s in strata] == sorted((s.traces for s in strata), reverse=True)
+    assert {s.stratum: s.records for s in strata} == {k: v["records"] for k, v in _strata(con).items()}
+    assert sampling.error_records(con, DAY) == sum(r["status"] == "error" for r in rows)
+    table = sampling.strata_table(strata, limit=2)
+    assert table.startswith("| stratum | traces | records | expected | weight |")
+    assert table.count("\n| ") == 2  # the two largest strata below the header (their pipes escaped)
+    assert table.endswith(f"{len(strata) - 2} smaller strata in table eval_dataset_strata.\n")
 
 
 def test_selection_oversamples_errors_and_hits_the_target(con) -> None:
