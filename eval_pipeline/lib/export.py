@@ -19,6 +19,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from eval_pipeline.lib.warehouse import load_sql
+
 FORMATS = ("jsonl", "parquet")
 
 _SCHEMA = pa.schema([
@@ -49,7 +51,7 @@ class ExportResult:
 
 def latest_window_end(con: duckdb.DuckDBPyConnection) -> dt.date:
     """The newest window end built in ``dev_eval_dataset``; raises when none was built."""
-    end = con.execute("SELECT max(window_end) FROM dev_eval_dataset").fetchall()[0][0] if _has_table(con) else None
+    end = con.execute(load_sql("dataset/dev_eval_dataset_latest_window")).fetchall()[0][0] if _has_table(con) else None
     if end is None:
         msg = ("No dev-eval dataset has been built in this warehouse; materialize the dev_eval_dataset asset "
                "for a day first (in the UI, or `dagster asset materialize -m eval_pipeline.definitions "
@@ -62,8 +64,7 @@ def records(con: duckdb.DuckDBPyConnection, window_end: dt.date) -> list[dict]:
     """The dev-eval records of ``window_end`` in export shape, ordered by trace id."""
     if not _has_table(con):
         latest_window_end(con)
-    rows = con.sql("SELECT * FROM dev_eval_dataset WHERE window_end = $end ORDER BY trace_id",
-                   params={"end": window_end}).to_arrow_table().to_pylist()
+    rows = con.sql(load_sql("dataset/dev_eval_dataset_records"), params={"end": window_end}).to_arrow_table().to_pylist()
     if not rows:
         msg = (f"The dev-eval dataset has no records for the window ending {window_end}; materialize "
                "dev_eval_dataset for that day, or leave out --end to export the newest one.")
@@ -133,5 +134,4 @@ def export_dev_eval(con: duckdb.DuckDBPyConnection, out_dir: Path, window_end: d
 
 
 def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'dev_eval_dataset'")
-                .fetchall()[0][0])
+    return bool(con.execute(load_sql("dataset/dev_eval_dataset_exists")).fetchall()[0][0])

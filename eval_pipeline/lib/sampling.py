@@ -1,23 +1,26 @@
-"""Select a day's eval dataset from masked traces, and measure how a day's stratum mix drifted.
+"""Select a day's eval dataset from masked traces, and read back what the selection produced (its
+bookkeeping, its strata, its stratum mix) for the asset's metadata and the dataset checks.
 
-The selection itself is SQL (``sql/eval_dataset_*.sql``); this module binds the configuration to it,
-runs the statements in order and guards the one piece that cannot be a bound parameter: the
+The selection itself is SQL (``sql/dataset/eval_dataset_*.sql``); this module binds the configuration to
+it, runs the statements in order and guards the one piece that cannot be a bound parameter: the
 configured ``filters.where`` predicate. Everything here reads ``masked_traces`` only.
 """
 
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
 
 from eval_pipeline.lib.config import Filters, Sampling
+from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.lib.warehouse import load_sql
 
 _PREDICATE_MARKER = "/* predicate */ TRUE"
-# Smoothing for strata present on one side only of a PSI comparison (a share of 0 has no logarithm).
+_DAY_TABLES = ("eval_dataset", "eval_dataset_strata", "eval_dataset_days")
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def source_view_sql(predicate: str) -> str:
 def _check_predicate(predicate: str, query: str) -> None:
     problem = f"sampling.filters.where ({predicate!r}) must be one SQL condition over masked_traces columns"
     with duckdb.connect() as con:
-        parsed = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchall()[0][0])
+        parsed = json.loads(con.execute(load_sql("dataset/eval_dataset_predicate_parse"), {"q": query}).fetchall()[0][0])
     if parsed.get("error"):
         msg = f"{problem}; DuckDB cannot parse it: {parsed.get('error_message')}. Fix the condition."
         raise ValueError(msg)
@@ -134,8 +137,8 @@ def select_day(con: duckdb.DuckDBPyConnection, day: dt.date, s: Sampling) -> Day
     """
     validate_sampling(s)
     con.execute(source_view_sql(s.filters.where))
-    for table in ("eval_dataset", "eval_dataset_strata", "eval_dataset_days"):
-        con.execute(f"DELETE FROM {table} WHERE trace_date = $day", {"day": day})  # noqa: S608 - fixed names
+    for table in _DAY_TABLES:
+        con.execute(load_sql(f"dataset/{table}_delete_day"), {"day": day})
     con.execute(load_sql("dataset/eval_dataset_eligible"), {"day": day, "seed": s.seed, **_filter_params(s.filters)})
     if s.latency_slo_ms:
         thresholds = [float(t) for t in s.latency_slo_ms]
@@ -160,8 +163,7 @@ def select_day(con: duckdb.DuckDBPyConnection, day: dt.date, s: Sampling) -> Day
 
 def day_selection(con: duckdb.DuckDBPyConnection, day: dt.date) -> DaySelection:
     """The stored bookkeeping of ``day``'s selection; raises when the day was never selected."""
-    cur = con.execute("SELECT * EXCLUDE (trace_date, target_size) FROM eval_dataset_days WHERE trace_date = $day",
-                      {"day": day})
+    cur = con.execute(load_sql("dataset/eval_dataset_days_row"), {"day": day})
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     if not rows:
@@ -174,9 +176,41 @@ def day_selection(con: duckdb.DuckDBPyConnection, day: dt.date) -> DaySelection:
     return DaySelection(**row)
 
 
+class Stratum(NamedTuple):
+    """One stratum of a day's selection (a row of ``eval_dataset_strata``)."""
+
+    stratum: str
+    traces: int  # eligible traces in it
+    records: int  # records drawn
+    expected_records: float
+    weight: float
+
+
+def strata(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[Stratum]:
+    """``day``'s strata, the most traffic first."""
+    return [Stratum(*r) for r in con.execute(load_sql("dataset/eval_dataset_strata_day"), {"day": day}).fetchall()]
+
+
+def strata_table(rows: list[Stratum], limit: int = 25) -> str:
+    """The strata as a markdown table for the asset's metadata: the ``limit`` largest, then a count of the rest."""
+    return md_table(["stratum", "traces", "records", "expected", "weight"],
+                    [(r.stratum, r.traces, r.records, round(r.expected_records, 1), round(r.weight, 1)) for r in rows],
+                    limit=limit, rest="smaller strata in table eval_dataset_strata")
+
+
+def error_records(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
+    """How many of ``day``'s records come from error traces."""
+    return con.execute(load_sql("dataset/eval_dataset_error_records"), {"day": day}).fetchall()[0][0]
+
+
 def mix(rows: Iterable[tuple[str, float]]) -> dict[str, float]:
     """Sum ``(category, count)`` pairs into one mapping."""
     out: dict[str, float] = {}
     for key, n in rows:
         out[key] = out.get(key, 0.0) + float(n)
     return out
+
+
+def stratum_mix(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, float]:
+    """Eligible traces per stratum over the days ``start`` .. ``end`` (from the selections' bookkeeping)."""
+    return mix(con.execute(load_sql("dataset/eval_dataset_stratum_mix"), {"start": start, "end": end}).fetchall())

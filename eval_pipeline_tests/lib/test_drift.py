@@ -1,6 +1,7 @@
 """Contract: the drift statistics behave (PSI zero for equal mixes, large for a shifted one; the
 pass-rate test flags a real drop and not noise), and the regression SQL + test find a planted drop
-per judge and per stratum in a warehouse while leaving stable judges alone."""
+per judge and per stratum in a warehouse while leaving stable judges alone; the traffic drift rule flags a
+planted shift of the tool-path mix, error rate, p95 and cost and stays quiet on unchanged traffic."""
 
 import datetime as dt
 import os
@@ -13,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from eval_pipeline.lib import drift, pricing, warehouse
+from eval_pipeline.lib.config import Monitoring
 from eval_pipeline.lib.judging.verdict import NO_ANSWER
 from eval_pipeline.lib.warehouse import load_sql
 
@@ -109,3 +111,33 @@ def test_pricing_does_not_import_litellm() -> None:
 def test_pricing_bare_name_from_a_provider_prefixed_entry() -> None:
     assert pricing.price("databricks-claude-sonnet-4") == pricing.price("databricks/databricks-claude-sonnet-4")
     assert pricing.price("no-such-model-anywhere") is None
+
+
+def _figures(**today: float) -> dict[str, float | None]:
+    """The columns of sql/dashboards/traffic_baseline.sql: today's figures (default: the baseline's) and
+    their trailing means."""
+    base = {"error_rate": 0.05, "latency_p95_ms": 2000.0, "cost_per_trace": 0.001}
+    return {**{k: today.get(k, v) for k, v in base.items()}, "error_rate_baseline": 0.05,
+            "latency_p95_baseline": 2000.0, "cost_per_trace_baseline": 0.001}
+
+
+def test_traffic_drift_flags_planted_shifts_and_stays_quiet_on_the_same_traffic() -> None:
+    m = Monitoring()
+    mix = {"search": 700.0, "search > answer": 250.0, "(no tools)": 50.0}
+    quiet = drift.traffic_drift(mix, {k: 7 * v for k, v in mix.items()}, _figures(), m)
+    assert quiet == drift.TrafficDrift(pytest.approx(0.0), [], [])
+    # planted: every trace goes through a new tool, errors triple, p95 doubles, the agent's cost triples
+    shifted = drift.traffic_drift({"new_tool": 1000.0}, mix, _figures(error_rate=0.15, latency_p95_ms=4000.0,
+                                                                      cost_per_trace=0.003), m)
+    assert shifted.tool_path_psi > m.psi_error and shifted.errors[0].startswith("tool-path mix shifted")
+    assert [w.split(" ")[0] for w in shifted.warnings] == ["error", "latency", "agent"]
+    missing = drift.traffic_drift(mix, mix, {**_figures(), "error_rate": None, "cost_per_trace_baseline": None}, m)
+    assert missing.errors == missing.warnings == []  # a figure missing on one side is not a jump
+
+
+def test_pass_rate_regressions_name_each_comparison_once() -> None:
+    rows = [("relevance", None, True, 0.80, 400, 1), ("relevance", None, False, 0.95, 2000, 7),
+            ("relevance", "a | ok", True, 0.94, 200, 1), ("relevance", "a | ok", False, 0.95, 1000, 7)]
+    drops, compared = drift.pass_rate_regressions(rows, alpha=0.01, min_baseline_days=3, min_effective_n=30)
+    assert [(c.where, c.regressed) for c in compared] == [("relevance", True), ("relevance [a | ok]", False)]
+    assert drops == [compared[0].sentence] and drops[0].startswith("relevance: 80.0% vs 95.0%")

@@ -1,4 +1,6 @@
--- Daily traffic health for $day, from masked tables only.
+-- Daily traffic health for $day, from masked tables only, in one write: the agent's LLM cost is priced
+-- before the insert (eval_pipeline.lib.pricing over model_usage.sql) and bound as $agent_cost_usd, with the
+-- models the price map does not know as $unpriced_models.
 INSERT INTO daily_metrics BY NAME
 WITH t AS (
     SELECT * FROM masked_traces WHERE trace_date = $day
@@ -19,5 +21,7 @@ SELECT CAST($day AS DATE) AS trace_date,
        (SELECT count(*) FROM eval_dataset WHERE trace_date = $day) AS dataset_records,
        (SELECT to_json(coalesce(list({'path': path, 'traces': traces} ORDER BY traces DESC, path), []))
         FROM paths) AS top_tool_paths,
+       CAST($agent_cost_usd AS DOUBLE) AS agent_cost_usd,
+       CAST($unpriced_models AS VARCHAR[]) AS unpriced_models,
        now()::TIMESTAMP AS computed_at
 FROM t;

@@ -2,7 +2,9 @@ import dagster as dg
 
 from eval_pipeline.defs.checks_common import check_day
 from eval_pipeline.lib import drift
+from eval_pipeline.lib.dashboards import judge_regressions, traffic_drift
 from eval_pipeline.lib.judging.verdict import NO_ANSWER
+from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -15,10 +17,8 @@ def judge_pass_rate_no_regression(context: dg.AssetCheckExecutionContext, wareho
     day = check_day(context)
     cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
-        rows = con.execute(load_sql("dashboards/judge_rates_baseline"), {"day": day}).fetchall()
-    drops, compared = drift.pass_rate_regressions(rows, alpha=cfg.alpha, min_baseline_days=cfg.min_baseline_days,
-                                                  min_effective_n=cfg.min_effective_n)
-    table = "| judge | today vs trailing 7 days |\n|---|---|\n" + "\n".join(compared)
+        drops, compared = judge_regressions(con, day, cfg)
+    table = md_table(["judge", "today vs trailing 7 days"], [(c.where, drift.describe(c.comparison)) for c in compared])
     return dg.AssetCheckResult(
         passed=not drops,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -35,36 +35,19 @@ def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehous
                      settings: Settings) -> dg.AssetCheckResult:
     """Tool-path mix PSI, error rate and p95 latency of the day vs the trailing 7 days."""
     day = check_day(context)
-    cfg = settings.config().monitoring
     with warehouse.get_connection() as con:
-        mix = con.execute(load_sql("dashboards/tool_path_mix"), {"day": day}).fetchall()
-        err, err_base, p95, p95_base, cost, cost_base, base_days = con.execute(
-            load_sql("dashboards/traffic_baseline"), {"day": day}).fetchall()[0]
-    if base_days < cfg.min_baseline_days:
-        return dg.AssetCheckResult(passed=True, metadata={"baseline_days": base_days,
+        found, f = traffic_drift(con, day, settings.config().monitoring)
+    if found is None:
+        return dg.AssetCheckResult(passed=True, metadata={"baseline_days": f["baseline_days"],
                                                           "note": "not enough earlier days to compare"})
-    today = {p: n for is_today, p, n in mix if is_today}
-    before = {p: n for is_today, p, n in mix if not is_today}
-    index = drift.psi(before, today)
-    problems, errors = [], []
-    if index > cfg.psi_error:
-        errors.append(f"tool-path mix shifted: PSI {index:.3f} > {cfg.psi_error}")
-    elif index > cfg.psi_warn:
-        problems.append(f"tool-path mix moved: PSI {index:.3f} > {cfg.psi_warn}")
-    if err is not None and err_base and err > cfg.error_rate_jump * err_base:
-        problems.append(f"error rate {err:.1%} is over {cfg.error_rate_jump}x the trailing {err_base:.1%}")
-    if p95 is not None and p95_base and p95 > cfg.latency_p95_jump * p95_base:
-        problems.append(f"latency p95 {p95:,.0f} ms is over {cfg.latency_p95_jump}x the trailing {p95_base:,.0f} ms")
-    if cost is not None and cost_base and cost > cfg.cost_per_record_jump * cost_base:
-        problems.append(f"agent LLM cost per trace ${cost:.5f} is over {cfg.cost_per_record_jump}x the trailing "
-                        f"${cost_base:.5f}")
     return dg.AssetCheckResult(
-        passed=not (problems or errors),
-        severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
-        description="; ".join(errors + problems) or None,
-        metadata={"tool_path_psi": round(index, 4), "error_rate": err, "error_rate_baseline": err_base,
-                  "latency_p95_ms": p95, "latency_p95_baseline_ms": p95_base, "cost_per_trace_usd": cost,
-                  "cost_per_trace_baseline_usd": cost_base, "baseline_days": base_days},
+        passed=not (found.warnings or found.errors),
+        severity=dg.AssetCheckSeverity.ERROR if found.errors else dg.AssetCheckSeverity.WARN,
+        description="; ".join(found.errors + found.warnings) or None,
+        metadata={"tool_path_psi": round(found.tool_path_psi, 4), "error_rate": f["error_rate"],
+                  "error_rate_baseline": f["error_rate_baseline"], "latency_p95_ms": f["latency_p95_ms"],
+                  "latency_p95_baseline_ms": f["latency_p95_baseline"], "cost_per_trace_usd": f["cost_per_trace"],
+                  "cost_per_trace_baseline_usd": f["cost_per_trace_baseline"], "baseline_days": f["baseline_days"]},
     )
 
 

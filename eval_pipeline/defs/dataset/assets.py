@@ -1,14 +1,9 @@
-import datetime as dt
-
 import dagster as dg
 
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import sampling
-from eval_pipeline.lib.config import DevEval
-from eval_pipeline.lib.warehouse import load_sql, transaction
+from eval_pipeline.lib import dev_eval, sampling
+from eval_pipeline.lib.warehouse import transaction
 from eval_pipeline.resources import Settings, Warehouse
-
-_PREVIEW_STRATA = 25
 
 
 @dg.asset(
@@ -21,17 +16,10 @@ _PREVIEW_STRATA = 25
 def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: Settings) -> dg.MaterializeResult:
     """The day's evaluation records: a stratified, error-biased, deduplicated sample with inclusion weights."""
     day = context.partition_time_window.start.date()
-    s = settings.config().sampling
     with warehouse.get_connection() as con:
         with transaction(con):
-            sel = sampling.select_day(con, day, s)
-        strata = con.execute(
-            "SELECT stratum, traces, records, expected_records, weight FROM eval_dataset_strata "
-            "WHERE trace_date = $day ORDER BY traces DESC, stratum", {"day": day}).fetchall()
-    table = "| stratum | traces | records | expected | weight |\n|---|---|---|---|---|\n" + "".join(
-        f"| {st} | {n} | {r} | {e:.1f} | {w:.1f} |\n" for st, n, r, e, w in strata[:_PREVIEW_STRATA])
-    if len(strata) > _PREVIEW_STRATA:
-        table += f"\n{len(strata) - _PREVIEW_STRATA} smaller strata in table eval_dataset_strata.\n"
+            sel = sampling.select_day(con, day, settings.config().sampling)
+        strata = sampling.strata(con, day)
     context.log.info("%s: %d records from %d eligible traces in %d strata", day, sel.records,
                      sel.eligible_traces, sel.strata)
     return dg.MaterializeResult(metadata={
@@ -47,14 +35,16 @@ def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
         "expected_error_share": round(sel.expected_error_share or 0.0, 4),
         "latency_thresholds_ms": dg.MetadataValue.json([round(t, 1) for t in sel.latency_thresholds]),
         "dataset_version": sel.dataset_version or "",
-        "strata_table": dg.MetadataValue.md(table),
+        "strata_table": dg.MetadataValue.md(sampling.strata_table(strata)),
     })
 
 
+# A plain same-day dependency: the window is dev_eval.window_days from the run's config, and a partition
+# mapping is fixed when the definitions load, so it could only show a default the YAML may have changed.
+# The asset reads the configured window at run time; days of it without an eval_dataset are logged, listed
+# in the metadata (days_without_dataset) and fail the dev_eval_window_complete check.
 @dg.asset(
-    # The mapping shows the default window (dev_eval.window_days = 7); the asset reads the configured one.
-    deps=[dg.AssetDep("eval_dataset", partition_mapping=dg.TimeWindowPartitionMapping(
-        start_offset=-(DevEval().window_days - 1)))],
+    deps=["eval_dataset"],
     partitions_def=daily_partitions,
     kinds={"duckdb"},
     group_name="dev_eval",
@@ -66,37 +56,22 @@ def dev_eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse,
     # Not in daily_eval: it changes only when someone materializes it, so a release decision can cite a
     # dataset_version (a content hash) that no nightly run will move.
     config = settings.config()
-    if config.dev_eval.window_days < 1:
-        msg = f"dev_eval.window_days must be at least 1, got {config.dev_eval.window_days}."
-        raise ValueError(msg)
     end = context.partition_time_window.start.date()
-    start = end - dt.timedelta(days=config.dev_eval.window_days - 1)
     with warehouse.get_connection() as con:
         with transaction(con):
-            con.execute("DELETE FROM dev_eval_dataset WHERE window_end = $end", {"end": end})
-            con.execute(load_sql("dataset/dev_eval_dataset_insert"), {"start": start, "end": end, "seed": config.sampling.seed})
-            con.execute(load_sql("dataset/dev_eval_dataset_version"), {"end": end})
-        records, errors, weight, version, days = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'error'), coalesce(sum(weight), 0), "
-            "any_value(dataset_version), count(DISTINCT trace_date) FROM dev_eval_dataset WHERE window_end = $end",
-            {"end": end}).fetchall()[0]
-        selected_days = {d for (d,) in con.execute(
-            "SELECT trace_date FROM eval_dataset_days WHERE trace_date BETWEEN $start AND $end",
-            {"start": start, "end": end}).fetchall()}
-    missing = [str(start + dt.timedelta(days=i)) for i in range(config.dev_eval.window_days)
-               if start + dt.timedelta(days=i) not in selected_days]
-    if missing:
+            w = dev_eval.build(con, end, config.dev_eval.window_days, config.sampling.seed)
+    if w.days_without_dataset:
         context.log.warning("dev_eval_dataset %s..%s: no eval_dataset for %d day(s) of the window (%s); "
-                            "materialize eval_dataset for them and rebuild.", start, end, len(missing),
-                            ", ".join(missing[:5]))
-    context.log.info("dev_eval_dataset %s..%s: %d records, version %s", start, end, records, version)
+                            "materialize eval_dataset for them and rebuild.", w.start, w.end,
+                            len(w.days_without_dataset), ", ".join(w.days_without_dataset[:5]))
+    context.log.info("dev_eval_dataset %s..%s: %d records, version %s", w.start, w.end, w.records, w.dataset_version)
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": records,
-        "records": records,
-        "error_records": errors,
-        "weight_sum": round(weight, 1),
-        "window": f"{start}..{end}",
-        "days_with_records": days,
-        "days_without_dataset": dg.MetadataValue.json(missing),
-        "dataset_version": version or "",
+        "dagster/row_count": w.records,
+        "records": w.records,
+        "error_records": w.error_records,
+        "weight_sum": round(w.weight_sum, 1),
+        "window": f"{w.start}..{w.end}",
+        "days_with_records": w.days_with_records,
+        "days_without_dataset": dg.MetadataValue.json(w.days_without_dataset),
+        "dataset_version": w.dataset_version or "",
     })

@@ -3,10 +3,9 @@ import datetime as dt
 import dagster as dg
 
 from eval_pipeline.defs.checks_common import check_day, gx_rule_checks
-from eval_pipeline.lib import drift, sampling
+from eval_pipeline.lib import dev_eval, drift, sampling
 from eval_pipeline.lib.config import DatasetChecks
 from eval_pipeline.lib.expectations import Rule
-from eval_pipeline.lib.warehouse import load_sql
 from eval_pipeline.resources import Settings, Warehouse
 
 
@@ -37,13 +36,10 @@ def every_stratum_represented(context: dg.AssetCheckExecutionContext, warehouse:
     day = check_day(context)
     with warehouse.get_connection() as con:
         sampling.day_selection(con, day)
-        missing = [s for (s,) in con.execute(
-            "SELECT stratum FROM eval_dataset_strata WHERE trace_date = $day AND traces > 0 AND records = 0 "
-            "ORDER BY traces DESC", {"day": day}).fetchall()]
-        strata = con.execute("SELECT count(*) FROM eval_dataset_strata WHERE trace_date = $day",
-                             {"day": day}).fetchall()[0][0]
+        strata = sampling.strata(con, day)
+    missing = [s.stratum for s in strata if s.traces > 0 and s.records == 0]
     return dg.AssetCheckResult(passed=not missing, metadata={
-        "strata": strata, "strata_without_records": len(missing),
+        "strata": len(strata), "strata_without_records": len(missing),
         "missing_sample": dg.MetadataValue.json(missing[:10])})
 
 
@@ -56,8 +52,7 @@ def error_share_matches_target(context: dg.AssetCheckExecutionContext, warehouse
     tolerance = settings.config().dataset_checks.error_share_tolerance
     with warehouse.get_connection() as con:
         sel = sampling.day_selection(con, day)
-        errors = con.execute("SELECT count(*) FROM eval_dataset WHERE trace_date = $day AND status = 'error'",
-                             {"day": day}).fetchall()[0][0]
+        errors = sampling.error_records(con, day)
     share = errors / sel.records if sel.records else 0.0
     target = sel.expected_error_share or 0.0
     return dg.AssetCheckResult(passed=abs(share - target) <= tolerance, metadata={
@@ -90,10 +85,8 @@ def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Wareho
     c = settings.config().dataset_checks
     with warehouse.get_connection() as con:
         sampling.day_selection(con, day)
-        current = sampling.mix(con.execute(load_sql("dataset/eval_dataset_stratum_mix"),
-                                           {"start": day, "end": day}).fetchall())
-        baseline = sampling.mix(con.execute(load_sql("dataset/eval_dataset_stratum_mix"), {
-            "start": day - dt.timedelta(days=c.drift_days), "end": day - dt.timedelta(days=1)}).fetchall())
+        current = sampling.stratum_mix(con, day, day)
+        baseline = sampling.stratum_mix(con, day - dt.timedelta(days=c.drift_days), day - dt.timedelta(days=1))
     if not baseline:
         return dg.AssetCheckResult(passed=True, metadata={
             "psi": 0.0, "note": f"no selection in the {c.drift_days} days before {day}: nothing to compare"})
@@ -109,12 +102,8 @@ def dev_eval_window_complete(context: dg.AssetCheckExecutionContext, warehouse: 
                              settings: Settings) -> dg.AssetCheckResult:
     """Every day of the window had its eval_dataset selected before the dev-eval dataset was assembled."""
     end = check_day(context)
-    days = max(1, settings.config().dev_eval.window_days)
-    start = end - dt.timedelta(days=days - 1)
+    start = dev_eval.window_start(end, max(1, settings.config().dev_eval.window_days))
     with warehouse.get_connection() as con:
-        selected = {d for (d,) in con.execute(
-            "SELECT trace_date FROM eval_dataset_days WHERE trace_date BETWEEN $start AND $end",
-            {"start": start, "end": end}).fetchall()}
-    missing = [str(start + dt.timedelta(days=i)) for i in range(days) if start + dt.timedelta(days=i) not in selected]
+        missing = dev_eval.days_without_dataset(con, start, end)
     return dg.AssetCheckResult(passed=not missing, metadata={
         "window": f"{start}..{end}", "days_without_dataset": dg.MetadataValue.json(missing)})

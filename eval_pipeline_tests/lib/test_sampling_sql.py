@@ -1,10 +1,11 @@
-"""Contract: the eval-dataset selection (sql/eval_dataset_*.sql through lib.sampling.select_day) draws a
+"""Contract: the eval-dataset selection (sql/dataset/eval_dataset_*.sql through lib.sampling.select_day) draws a
 deterministic Poisson sample keyed by trace_id, stratified by tool signature x status x latency tier x model;
 every stratum with traffic gets its minimum; errors are oversampled; sessions and users are capped;
 duplicate requests (case, whitespace, masked placeholders) collapse into one record whose weight carries
 the group; records without a request are counted, never selected; filters narrow the slice and a
-predicate can never reach beyond masked_traces; membership is stable when late traces arrive; the daily
-metrics SQL counts right."""
+predicate can never reach beyond masked_traces; membership is stable when late traces arrive; the strata
+read back largest first for the asset's metadata table; the daily metrics row
+(lib.dashboards.write_daily_metrics) counts that traffic right."""
 
 import dataclasses
 import datetime as dt
@@ -14,9 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from eval_pipeline.lib import drift, sampling, warehouse
+from eval_pipeline.lib import dashboards, drift, sampling, warehouse
 from eval_pipeline.lib.config import Filters, Sampling
-from eval_pipeline.lib.warehouse import load_sql
 
 DAY = dt.date(2026, 11, 20)
 BASE = Sampling(target_size=60, min_per_stratum=3, error_oversample=3.0, seed="s1", latency_quantiles=(0.9,),
@@ -93,6 +93,18 @@ def test_selection_represents_every_stratum_with_its_minimum(con) -> None:
         assert s["records"] >= min(3, s["unique_requests"]), name
     # the minimum is met through the records the hash ranks first, and says so
     assert {r["selected_by"] for r in rows} == {"poisson", "stratum_minimum"}
+
+
+def test_selection_strata_read_back_largest_first_for_the_metadata_table(con) -> None:
+    rows = _select(con)
+    strata = sampling.strata(con, DAY)
+    assert [s.traces for s in strata] == sorted((s.traces for s in strata), reverse=True)
+    assert {s.stratum: s.records for s in strata} == {k: v["records"] for k, v in _strata(con).items()}
+    assert sampling.error_records(con, DAY) == sum(r["status"] == "error" for r in rows)
+    table = sampling.strata_table(strata, limit=2)
+    assert table.startswith("| stratum | traces | records | expected | weight |")
+    assert table.count("\n| ") == 2  # the two largest strata below the header (their pipes escaped)
+    assert table.endswith(f"{len(strata) - 2} smaller strata in table eval_dataset_strata.\n")
 
 
 def test_selection_oversamples_errors_and_hits_the_target(con) -> None:
@@ -220,7 +232,7 @@ def test_psi_is_zero_for_the_same_mix_and_grows_with_drift() -> None:
 
 def test_daily_metrics_counts_traffic(con) -> None:
     con.execute("DELETE FROM daily_metrics")
-    con.execute(load_sql("dashboards/daily_metrics_insert"), {"day": DAY})
+    dashboards.write_daily_metrics(con, DAY)
     traces, error_rate, p50 = con.execute(
         "SELECT traces, error_rate, latency_p50_ms FROM daily_metrics").fetchall()[0]
     expected = con.execute("SELECT count(*), avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0 END), "
