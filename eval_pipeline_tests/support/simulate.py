@@ -51,6 +51,7 @@ class DayDesign:
     unknown_rate: float = 0.03  # LLM and pairwise judges: abstained, unparseable, budget
     candidate_shift: float = 0.0  # the candidate's pass probability minus production's, per trace
     candidate_agreement: float = 0.8  # share of pairs whose two verdicts come from one draw
+    candidate_unknown_rate: float | None = None  # None: the same as production's
     identical_candidate: bool = False  # same responses, so the cached verdicts are production's
     target_size: float = 200.0
     error_oversample: float = 3.0
@@ -112,8 +113,8 @@ def simulate_day(rng: np.random.Generator, design: DayDesign = DayDesign()) -> D
         cand = llm.copy()
     else:
         v = np.where(rng.random(n) < design.candidate_agreement, u, rng.random(n))
-        cand = _with_unknowns(rng, (v < np.clip(q + design.candidate_shift, 0, 1)).astype(float),
-                              design.unknown_rate)
+        unknown_rate = design.unknown_rate if design.candidate_unknown_rate is None else design.candidate_unknown_rate
+        cand = _with_unknowns(rng, (v < np.clip(q + design.candidate_shift, 0, 1)).astype(float), unknown_rate)
 
     kind = np.where(repeated, 2, error.astype(int))
     cum = np.cumsum(np.array(PAIRWISE), axis=1)[kind]
