@@ -11,7 +11,7 @@ Records and weights
     record per trace: a duplicate's own verdict (reused from the judge cache where the judge's input is
     identical), not its representative's. A collapsed dataset record (weight = duplicate_count / pi,
     one trace's outcome standing for its group) is still unbiased, but one verdict then carries up to
-    a third of a day's weight, and no interval built from that day covers reliably.
+    a quarter of a day's weight, and no interval built from that day covers reliably.
 
 Draws the intervals hold for (bench/stats_coverage.py measures each)
     * traces drawn one by one (each its own Poisson draw at its stratum's probability, weight 1/pi;
@@ -19,9 +19,9 @@ Draws the intervals hold for (bench/stats_coverage.py measures each)
     * requests drawn whole (every trace of a drawn request in the estimate, ``clusters`` = request),
       when a request's probability grows with its traffic, e.g. 1 - prod(1 - pi_i) over its traces.
     With one draw per request at its representative's stratum probability (today's selection), a
-    request repeated by 4 % of the day is drawn on a few days in ten with a third of the weight, and
-    on the other days nothing in the sample tells how far its traces differ from the rest: intervals
-    then undercover whatever the variance formula.
+    request repeated by 4 % of the day is drawn on about one day in five with up to a quarter of the
+    weight, and on the other days nothing in the sample tells how far its traces differ from the
+    rest: intervals then undercover whatever the variance formula.
 
 Rate (``weighted_rate``): the ratio (Hajek) estimator
     p = sum_i w_i y_i / sum_i w_i                               over records with a known outcome.
@@ -38,10 +38,11 @@ Variance: Taylor linearisation of the ratio. With z_i = w_i (y_i - p) / sum_i w_
 
 Interval: Wilson's score interval at the design-effect-adjusted sample size, with a t quantile
     (Korn & Graubard 1998; Dean & Pagano 2015):
-    n* = p (1 - p) / v, at most sum w (no more than the traces the records stand for; n* may exceed
-    the number of records n where stratification makes the design better than simple random sampling,
-    e.g. a code judge whose verdict follows the error status the strata are cut by). Where v = 0 (p is
-    0 or 1, or every unit was certain) n* is Kish's n_eff = (sum w)^2 / sum w^2 (at most n).
+    n* = p (1 - p) / v, with ``pi`` at most sum 1 / pi (the traces the records stand for); n* may
+    exceed the number of records n where stratification makes the design better than simple random
+    sampling (e.g. a code judge whose verdict follows the error status the strata are cut by). Where
+    v = 0 (p is 0 or 1, or every unit was certain) n* is Kish's n_eff = (sum w)^2 / sum w^2 (at most
+    n). Estimates and intervals do not change when all weights are multiplied by one factor.
     t = the 97.5 % quantile of Student's t with m - 1 degrees of freedom (at least 1), and
     [low, high] = (p + t^2 / 2n* -+ t sqrt(p (1 - p) / n* + t^2 / 4n*^2)) / (1 + t^2 / n*).
     The interval stays inside [0, 1], has positive width at p = 0 or 1 and at tiny n, and with equal
@@ -54,7 +55,7 @@ Paired difference (``paired_difference``): for records judged for production and
     production traffic. The variance is the same linearisation with d in place of y, so it is paired:
     only discordant pairs add to it. Interval: Agresti & Min's (2005) adjusted Wald interval for
     matched pairs (add 1/2 to each of the four cells) at the effective size n* = s^2 / v, with
-    s^2 = sum w (d - D)^2 / sum w (Kish's n_eff where v = 0, at most sum w), the t quantile above, and
+    s^2 = sum w (d - D)^2 / sum w (Kish's n_eff where v = 0; capped as above), the t quantile above, and
     clipped to [-1, 1]:
     b = P(cand pass, prod fail), c = P(cand fail, prod pass) (weighted), b' = (n* b + 1/2) / (n* + 2),
     c' likewise, centre b' - c', se' = sqrt((b' + c' - (b' - c')^2) / (n* + 2)).
@@ -139,7 +140,7 @@ def paired_difference(prod: Iterable, cand: Iterable, weights: Iterable[float], 
     w, codes, p_incl = _subset(keep, w, codes, p_incl)
     value, var, m = _linearised(d, w, codes, p_incl)
     spread = float(np.dot(w, (d - value) ** 2) / w.sum())
-    n_eff = _effective_n(spread, var, w)
+    n_eff = _effective_n(spread, var, w, p_incl)
     b = float(w[d > 0].sum() / w.sum())
     c = float(w[d < 0].sum() / w.sum())
     b_adj, c_adj = (n_eff * b + 0.5) / (n_eff + 2), (n_eff * c + 0.5) / (n_eff + 2)
@@ -187,7 +188,7 @@ def _rate(values: np.ndarray, w: np.ndarray, codes: np.ndarray | None,
         return None
     w, codes, p_incl = _subset(known, w, codes, p_incl)
     value, var, m = _linearised(values[known], w, codes, p_incl)
-    n_eff = _effective_n(value * (1.0 - value), var, w)
+    n_eff = _effective_n(value * (1.0 - value), var, w, p_incl)
     low, high = _wilson(value, n_eff, _t_quantile(m - 1))
     return Estimate(value, low, high, n, n_eff, math.sqrt(var), len(values) - n)
 
@@ -214,7 +215,7 @@ def _outcome(v: object, name: str, i: int) -> float:
     if isinstance(v, str):
         if v in _PASS:
             return _PASS[v]
-    elif isinstance(v, bool | int | float | np.number | np.bool_) and (v in (0, 1) or v != v):  # noqa: PLR0124 - NaN test
+    elif isinstance(v, bool | int | float | np.number | np.bool_) and (v in (0, 1) or math.isnan(v)):
         return float(v)
     msg = f"{name}[{i}] is {v!r}; give 'pass'/'fail'/'unknown', True/False, 1/0 or None for unknown."
     raise ValueError(msg)
@@ -272,14 +273,14 @@ def _linearised(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None,
     return value, max(var, 0.0), m
 
 
-def _effective_n(spread: float, var: float, w: np.ndarray) -> float:
-    """n* = spread / v (the design-effect-adjusted size), Kish's n_eff where v = 0; at most sum w."""
+def _effective_n(spread: float, var: float, w: np.ndarray, p_incl: np.ndarray | None) -> float:
+    """n* = spread / v (the design-effect-adjusted size), Kish's n_eff where v = 0; at most sum 1 / pi."""
     tiny = 1e-12
     if var > tiny * max(spread, tiny) and spread > tiny:
         n_eff = spread / var
-    else:
-        n_eff = float(w.sum() ** 2 / np.dot(w, w))
-    return min(float(w.sum()), n_eff)
+        # Only the finite-population factor can bring v near 0: never more than the traces stood for.
+        return n_eff if p_incl is None else min(n_eff, float(np.sum(1.0 / p_incl)))
+    return float(w.sum() ** 2 / np.dot(w, w))
 
 
 def _wilson(p: float, n: float, t: float) -> tuple[float, float]:

@@ -66,6 +66,14 @@ def test_weighted_rate_with_unit_weights_is_the_usual_proportion():
     assert est.high == pytest.approx(textbook[1], abs=0.006)
 
 
+def test_weighted_rate_does_not_depend_on_the_scale_of_the_weights():
+    y, w, clusters = [1, 0, 1, 1, 0, 1], np.array([3.0, 1.0, 8.0, 2.0, 2.0, 5.0]), ["a", "a", "b", "c", "d", "d"]
+    for kwargs in ({}, {"clusters": clusters}):
+        one, scaled = weighted_rate(y, w, **kwargs), weighted_rate(y, w / w.sum(), **kwargs)
+        assert (scaled.value, scaled.low, scaled.high, scaled.n_eff) == pytest.approx(
+            (one.value, one.low, one.high, one.n_eff))
+
+
 @pytest.mark.parametrize("y", [[1, 1, 1], [0, 0, 0]])
 def test_weighted_rate_keeps_a_positive_width_at_rates_of_0_and_1(y):
     est = weighted_rate(y, [1, 2, 3])

@@ -2,19 +2,22 @@
 
 A day (``simulate_day``): ``traces`` traces, each on a tool path (shares and pass rates in ``PATHS``),
 an error with probability ``error_rate``, in a latency tier (``TIERS``). One repeated question takes
-``repeated_share`` of the day's traces, and ``twice_share`` of the other traces are requests asked twice;
-the traces of one request share its tool path but each has its own status, latency and outcomes, so
-duplicates differ in outcome. Per trace the day holds the verdicts of a code judge (``no_error``), of an
-LLM judge whose verdict depends on the response (with unknowns), of the same LLM judge on a
-candidate's response to the same request (paired), and of a pairwise judge (win / tie / loss).
+``repeated_share`` of the day's traces (``repeated_error_rate`` of them errors), and ``duplicate_share`` of
+the other traces are requests asked 2 to ``max_duplicates`` times. The traces of one request share its
+tool path and its difficulty (a shift of the log-odds of error and of pass, sd ``request_effect``), but
+each has its own status, latency and verdicts, so duplicates differ in outcome. Per trace the day holds
+the verdicts of a code judge (``no_error``), of an LLM judge whose verdict depends on the response (with
+unknowns), of the same LLM judge on a candidate's response to the same request (paired), and of a
+pairwise judge (win / tie / loss).
 
-Samples follow the dataset selection (sql/dataset/eval_dataset_population.sql) without its rank-based
-minimum: strata are tool path x status x latency tier; errors weigh ``error_oversample`` times in the
-proportional allocation of ``target_size``; a stratum whose share is below ``min_per_stratum`` expects
-that minimum instead; every unit is drawn independently (Poisson). ``draw_traces`` draws each trace on
-its own; ``draw_groups`` draws distinct requests (the representative's stratum sets the probability)
-and returns every trace of a drawn request, clustered by request; ``collapse`` turns that draw into the
-legacy dataset records (one per request, the representative's outcome, weight = duplicates / pi).
+Samples follow the dataset selection (sql/dataset/eval_dataset_population.sql), with its rank-based
+minimum replaced by Poisson draws: strata are tool path x status x latency tier; errors weigh
+``error_oversample`` times in the proportional allocation of ``target_size``; every stratum expects at
+least ``min_per_stratum`` units; every unit is drawn independently. ``draw_traces`` draws each trace on
+its own; ``draw_groups`` draws distinct requests (by their representative's stratum, as today, or with
+the probability that any of their traces would be drawn) and returns every trace of a drawn request,
+clustered by request; ``collapse`` turns that draw into the legacy dataset records (one per request, the
+representative's outcome, weight = duplicates / pi). ``coverage`` runs a case over many days.
 """
 
 import math
@@ -113,8 +116,8 @@ def simulate_day(rng: np.random.Generator, design: DayDesign = DayDesign()) -> D
         cand = llm.copy()
     else:
         v = np.where(rng.random(n) < design.candidate_agreement, u, rng.random(n))
-        unknown_rate = design.unknown_rate if design.candidate_unknown_rate is None else design.candidate_unknown_rate
-        cand = _with_unknowns(rng, (v < np.clip(q + design.candidate_shift, 0, 1)).astype(float), unknown_rate)
+        rate = design.unknown_rate if design.candidate_unknown_rate is None else design.candidate_unknown_rate
+        cand = _with_unknowns(rng, (v < np.clip(q + design.candidate_shift, 0, 1)).astype(float), rate)
 
     kind = np.where(repeated, 2, error.astype(int))
     cum = np.cumsum(np.array(PAIRWISE), axis=1)[kind]
