@@ -161,6 +161,7 @@ def test_report_figures_read_as_people_write_them() -> None:
     assert sections.figure("unknown_rate_max", 0.2) == "0.2" and sections.figure("cost_per_trace_usd", 0.00125) == "$0.00125"
     assert sections.figure("judges", ["a", "b", "c", "d", "e", "f", "g"]) == "a, b, c, d, e and 2 more"
     assert sections.figure("psi", None) == "n/a" and sections.figure("rows", 12345) == "12,345"
+    assert sections.figure("unknown_rates", {"relevance": None, "no_error": 0.25}) == "relevance: n/a, no_error: 25.0%"
 
 
 def test_report_write_report_writes_the_page_and_the_index(tmp_path: Path) -> None:

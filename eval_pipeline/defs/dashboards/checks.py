@@ -30,6 +30,7 @@ SPECS = [
 # Runs of the day searched (newest first) for a check's latest evaluation, when this run did not plan it.
 _RUNS_SEARCHED = 20
 _PLANNED, _EVALUATED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, dg.DagsterEventType.ASSET_CHECK_EVALUATION
+_STEP_FAILED = dg.DagsterEventType.STEP_FAILURE
 
 
 def check_result(o: CheckOutcome) -> dg.AssetCheckResult:
@@ -44,8 +45,7 @@ def check_result(o: CheckOutcome) -> dg.AssetCheckResult:
 
 def ancestor_check_outcomes(context: dg.AssetExecutionContext, skip: set[dg.AssetCheckKey]) -> list[CheckOutcome]:
     """The latest outcome, for this run's day, of every check on an ancestor of the asset (but ``skip``):
-    this run's evaluation where it planned the check, else the newest earlier run of the day that did.
-    A check planned in a run without an evaluation (it raised, or it had not finished) has no result."""
+    this run's where it planned the check, else the newest earlier run's of the day that did."""
     graph = context.job_def.asset_layer.asset_graph
     ancestors = graph.get_ancestor_asset_keys(context.asset_key)
     # A job that runs a subset (the report alone) knows no checks: then the day's runs say which there are.
@@ -54,25 +54,39 @@ def ancestor_check_outcomes(context: dg.AssetExecutionContext, skip: set[dg.Asse
         filters=dg.RunsFilter(tags={"dagster/partition": context.partition_key}), limit=_RUNS_SEARCHED)]
     found: dict[dg.AssetCheckKey, CheckOutcome] = {}
     for run_id in dict.fromkeys(runs):
-        for entry in context.instance.all_logs(run_id, of_type={_PLANNED, _EVALUATED}):
-            event = entry.dagster_event
-            key = event.event_specific_data.asset_check_key
-            if key.asset_key not in ancestors or key in skip or (key in found and found[key].run_id != run_id):
-                continue
-            if event.event_type == _EVALUATED:
-                found[key] = _outcome(event.asset_check_evaluation_data, run_id, entry.timestamp)
-            elif key not in found:
-                found[key] = CheckOutcome(key.asset_key.to_user_string(), key.name, passed=None, run_id=run_id,
-                                          description=_no_result(run_id == context.run.run_id))
+        for key, outcome in _run_outcomes(context.instance, run_id, run_id == context.run.run_id).items():
+            if key.asset_key in ancestors and key not in skip:
+                found.setdefault(key, outcome)
         if defined and defined <= found.keys():
             break
     return sorted(found.values(), key=lambda o: (o.asset, o.check))
 
 
-def _no_result(this_run: bool) -> str:
-    if this_run:
-        return "planned in this run but not evaluated when the report was written"
-    return "the check was planned but gave no result (it raised an error: see the run's logs)"
+def _run_outcomes(instance: dg.DagsterInstance, run_id: str, current: bool) -> dict[dg.AssetCheckKey, CheckOutcome]:
+    """One run's check outcomes: its evaluations, and no result for a check it planned and did not evaluate."""
+    outcomes, planned, failed_steps = {}, {}, set()
+    for entry in instance.all_logs(run_id, of_type={_PLANNED, _EVALUATED, _STEP_FAILED}):
+        event = entry.dagster_event
+        if event.event_type == _STEP_FAILED:
+            failed_steps.add(entry.step_key)
+        elif event.event_type == _EVALUATED:
+            e = event.asset_check_evaluation_data
+            outcomes[e.asset_check_key] = _outcome(e, run_id, entry.timestamp)
+        else:
+            planned[event.event_specific_data.asset_check_key] = entry.step_key
+    for key, step in planned.items():
+        if key not in outcomes:
+            outcomes[key] = CheckOutcome(key.asset_key.to_user_string(), key.name, passed=None, run_id=run_id,
+                                         description=_no_result(step in failed_steps, current))
+    return outcomes
+
+
+def _no_result(raised: bool, current: bool) -> str:
+    if raised:
+        return f"the check raised an error in {'this' if current else 'its last'} run: see its step's logs"
+    if current:
+        return "the check had not finished when the report was written (it runs beside the report)"
+    return "the check was planned in its last run but did not run (a step before it failed)"
 
 
 def _outcome(e: dg.AssetCheckEvaluation, run_id: str, timestamp: float) -> CheckOutcome:

@@ -128,7 +128,7 @@ def figure(key: str, v: Any) -> str:
         shown = ", ".join(str(e) for e in v[:5]) or "none"
         return shown + (f" and {len(v) - 5} more" if len(v) > 5 else "")
     if isinstance(v, dict):
-        return _short(", ".join(f"{k}: {figure(k, x) if isinstance(x, float) else x}" for k, x in v.items()))
+        return _short(", ".join(f"{k}: {figure(key, x)}" for k, x in v.items()))
     return _short(v if isinstance(v, str) else json.dumps(v))
 
 
