@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -21,7 +21,8 @@ ERROR, WARN = "ERROR", "WARN"
 class CheckOutcome:
     """One check's outcome for a day. ``passed`` None: the check has no result (it raised, or had not
     finished when this was read). ``figures`` are JSON values (what was measured and the thresholds);
-    ``tables`` are markdown tables for the Dagster UI only."""
+    ``tables`` are markdown tables for the Dagster UI only; ``run_id`` is the Dagster run the outcome came
+    from, when it was read from the instance."""
 
     asset: str
     check: str
@@ -42,9 +43,6 @@ class CheckOutcome:
             return "passed"
         return "failed" if self.severity == ERROR else "warning"
 
-    def with_run(self, run_id: str) -> "CheckOutcome":
-        return replace(self, run_id=run_id)
-
 
 def record(con: duckdb.DuckDBPyConnection, day: dt.date, outcomes: Iterable[CheckOutcome]) -> None:
     """Replace these checks' rows of ``day`` in ``check_results``; the caller owns the transaction."""
@@ -53,15 +51,15 @@ def record(con: duckdb.DuckDBPyConnection, day: dt.date, outcomes: Iterable[Chec
         con.execute(load_sql("dashboards/check_results_delete"), key)
         con.execute(load_sql("dashboards/check_results_insert"), {
             **key, "passed": o.passed, "severity": o.severity, "description": o.description,
-            "figures": json.dumps(_jsonable(o.figures), default=str), "run_id": o.run_id, "evaluated_at": o.evaluated_at})
+            "figures": json.dumps(_jsonable(o.figures), default=str), "evaluated_at": o.evaluated_at})
 
 
 def day_outcomes(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[CheckOutcome]:
     """``day``'s recorded check outcomes, failures first (no result, errors, warnings), then the passed ones."""
     rows = con.execute(load_sql("dashboards/check_results_day"), {"day": day}).fetchall()
     return [CheckOutcome(asset, check, passed, severity, description, json.loads(figures or "{}"),
-                         run_id=run_id, evaluated_at=at)
-            for asset, check, passed, severity, description, figures, run_id, at in rows]
+                         evaluated_at=at)
+            for asset, check, passed, severity, description, figures, at in rows]
 
 
 def status_by_day(con: duckdb.DuckDBPyConnection) -> dict[dt.date, dict[str, int]]:

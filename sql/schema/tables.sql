@@ -176,5 +176,5 @@ CREATE TABLE IF NOT EXISTS check_results (
     severity VARCHAR,          -- 'ERROR' | 'WARN'
     description VARCHAR,       -- the check's own sentence, when it wrote one
     figures JSON,              -- what the check measured and its thresholds (its metadata)
-    run_id VARCHAR, evaluated_at TIMESTAMP
+    computed_at TIMESTAMP      -- when the check was evaluated
 );

@@ -32,7 +32,7 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse, settings
         with transaction(con):
             t = rebuild_day(con, day)
             outcomes = dashboard_checks.evaluate_dashboard_checks(con, day, settings.config().monitoring)
-            check_results.record(con, day, [o.with_run(context.run.run_id) for o in outcomes])
+            check_results.record(con, day, outcomes)
     yield dg.MaterializeResult(asset_key="daily_metrics", metadata={
         **t.metrics, "top_tool_paths": dg.MetadataValue.md(t.tool_paths_md),
         "unpriced_models": dg.MetadataValue.json(t.unpriced_models),
