@@ -105,7 +105,7 @@ def test_report_of_an_error_rate_jump_opens_with_the_failing_checks_and_example_
               if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed}
     assert {"traffic_no_drift", "judge_pass_rate_no_regression"} <= failed
     section = _what_changed(_page(chain, JUMP))
-    assert 'class="changes alarm"' in section
+    assert 'class="changes tone-alarm"' in section
     traffic = _finding(section, "traffic_no_drift")
     # the figure, its baseline and the threshold, as the check measured them
     assert "<small>error rate</small><b>30.0%</b>" in traffic
@@ -125,7 +125,7 @@ def test_report_of_a_steady_day_says_no_failed_checks(chain: dict) -> None:
     run = chain["runs"][STEADY]
     assert run.success
     section = _what_changed(_page(chain, STEADY))
-    assert "No failed checks: all " in section and 'class="changes ok"' in section
+    assert "No failed checks: all " in section and 'class="changes tone-ok"' in section
     assert '<div class="finding">' not in section and "Regressions against" not in section
 
 
@@ -171,6 +171,7 @@ def test_report_renders_in_headless_chromium(chain: dict, tmp_path: Path) -> Non
     page = chain["reports"] / "daily" / f"{JUMP}.html"
     _screenshot(page.as_uri(), tmp_path / "report.png", tmp_path, 2600)
     dom = _chromium(["--dump-dom", page.as_uri()], tmp_path).stdout
+    assert not re.search(r"<(img|link|script|iframe|object|embed)\b|\burl\(", dom)  # nothing to fetch
     # what changed comes first, before the figures and the charts
     assert dom.index('id="what-changed"') < dom.index('class="cards"') < dom.index('<figure class="chart">')
     charts = re.findall(r'<figure class="chart">.*?</figure>', dom, flags=re.S)

@@ -82,7 +82,7 @@ def test_report_of_a_steady_day_shows_no_regression_and_no_failed_checks() -> No
     assert "regression</span>" not in page and 'class="regression"' not in page
     assert "Regressions against" not in page
     section = _what_changed(page)
-    assert "No failed checks: all 1 passed." in section and 'class="changes ok"' in section
+    assert "No failed checks: all 1 passed." in section and 'class="changes tone-ok"' in section
     assert '<div class="finding">' not in section
 
 
@@ -99,7 +99,7 @@ def test_report_opens_with_the_failed_checks_their_figures_and_example_records()
                                   examples={sections.check_key(TRAFFIC_WARNING): [EXAMPLE]}))
     section = _what_changed(page)
     assert page.index('id="what-changed"') < page.index('class="cards"')  # at the top
-    assert "Of 3 checks, 1 failed and 1 gave a warning." in section and 'class="changes alarm"' in section
+    assert "Of 3 checks, 1 failed and 1 gave a warning." in section and 'class="changes tone-alarm"' in section
     assert '<span class="tag no-result">no result</span> <b>every_stratum_represented</b>' in section
     assert '<span class="tag warning">warning</span> <b>traffic_no_drift</b>' in section
     assert "<small>error rate</small><b>30.0%</b>" in section

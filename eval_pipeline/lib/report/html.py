@@ -24,8 +24,9 @@ h3{font-size:15px;margin:18px 0 6px}
 .key i{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
 .key i.ring{width:9px;height:9px;border:2px solid;border-radius:50%;background:none}
 .changes{background:#fff;border:1px solid #dde1e8;border-left:5px solid #15803d;border-radius:8px;padding:4px 16px 12px;margin:14px 0}
-.changes.alarm{border-left-color:#b42318}.changes.warn{border-left-color:#d97706}
+.changes.tone-alarm{border-left-color:#b42318}.changes.tone-warn{border-left-color:#d97706}
 .changes h2{margin-top:12px}.headline{font-size:15px;font-weight:600}
+.tone-ok .headline{color:#15803d}.tone-warn .headline{color:#b45309}.tone-alarm .headline{color:#b42318}
 .finding{border:1px solid #dde1e8;border-radius:8px;padding:8px 12px;margin:10px 0;background:#fcfcfd}
 .finding p{margin:4px 0}
 .tag{display:inline-block;font-size:11px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:1px 6px;color:#fff}

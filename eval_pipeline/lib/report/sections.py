@@ -44,7 +44,7 @@ def what_changed(checks: Sequence[CheckOutcome], regressions: Sequence[PassRateC
     warned = len(problems) - failed
     drops = by_effect(regressions)
     tone = "alarm" if failed or drops else "warn" if warned else "ok"
-    out = [f'<section class="changes {tone}" id="what-changed"><h2>What changed today</h2>',
+    out = [f'<section class="changes tone-{tone}" id="what-changed"><h2>What changed today</h2>',
            f'<p class="headline">{esc(_headline(checks, failed, warned, drops))}</p>']
     if problems:
         out.append("<h3>Checks that did not pass</h3>")
