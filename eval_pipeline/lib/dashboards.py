@@ -1,7 +1,7 @@
 """A day's dashboards: the tables ``daily_metrics``, ``daily_judge_results`` and ``daily_judge_strata``, what
-their assets show in the Dagster UI, the rows the HTML report is drawn from, and the warehouse side of the
-drift and regression checks (whose rules live in ``drift``). Everything here reads masked tables and scores
-only; the SQL is in ``sql/dashboards/``."""
+their assets show in the Dagster UI, and the warehouse side of the drift and regression checks (whose rules
+live in ``drift``; the checks themselves in ``dashboard_checks``, the report's reads in ``report.inputs``).
+Everything here reads masked tables and scores only; the SQL is in ``sql/dashboards/``."""
 
 import datetime as dt
 import json
@@ -13,7 +13,7 @@ import duckdb
 from eval_pipeline.lib import drift, pricing
 from eval_pipeline.lib.config import Monitoring
 from eval_pipeline.lib.metadata import md_table
-from eval_pipeline.lib.report import DayReport, pct
+from eval_pipeline.lib.report.html import pct
 from eval_pipeline.lib.warehouse import load_sql
 
 _DAY_TABLES = ("daily_metrics", "daily_judge_results", "daily_judge_strata")
@@ -32,7 +32,8 @@ class DayTables:
     strata_rows: int
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
+def query_rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
+    """The rows of ``sql/<sql>.sql`` as dicts."""
     return con.sql(load_sql(sql), params=params).to_arrow_table().to_pylist()
 
 
@@ -50,9 +51,9 @@ def rebuild_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayTables:
     write_daily_metrics(con, day)
     con.execute(load_sql("dashboards/daily_judge_results_insert"), {"day": day})
     con.execute(load_sql("dashboards/daily_judge_strata_insert"), {"day": day})
-    [m] = _rows(con, "dashboards/daily_metrics_day", {"day": day})
-    judges = _rows(con, "dashboards/daily_judge_results_day", {"day": day})
-    strata = _rows(con, "dashboards/daily_judge_strata_day", {"day": day})
+    [m] = query_rows(con, "dashboards/daily_metrics_day", {"day": day})
+    judges = query_rows(con, "dashboards/daily_judge_results_day", {"day": day})
+    strata = query_rows(con, "dashboards/daily_judge_strata_day", {"day": day})
     cost, traces = m["agent_cost_usd"], m["traces"]
     figures = {
         "traces": traces, "error_rate": round(m["error_rate"] or 0.0, 4),
@@ -88,32 +89,9 @@ def traffic_drift(con: duckdb.DuckDBPyConnection, day: dt.date,
     """``day``'s traffic against the trailing 7 days by ``drift.traffic_drift``, and the figures compared
     (with ``baseline_days``). None instead of a finding when fewer than ``min_baseline_days`` came before."""
     mix = con.execute(load_sql("dashboards/tool_path_mix"), {"day": day}).fetchall()
-    [figures] = _rows(con, "dashboards/traffic_baseline", {"day": day})
+    [figures] = query_rows(con, "dashboards/traffic_baseline", {"day": day})
     if figures["baseline_days"] < m.min_baseline_days:
         return None, figures
     today = {p: n for is_today, p, n in mix if is_today}
     before = {p: n for is_today, p, n in mix if not is_today}
     return drift.traffic_drift(today, before, figures, m), figures
-
-
-def report_inputs(con: duckdb.DuckDBPyConnection, day: dt.date, m: Monitoring) -> DayReport:
-    """Everything the report of ``day`` shows, read from the dashboard tables. Regressions, today's and the
-    30-day chart's marks alike, come from ``judge_regressions``: the check's rule on the check's rows."""
-    metrics = _rows(con, "dashboards/daily_metrics_day", {"day": day})
-    for r in metrics:
-        r["top_tool_paths"] = json.loads(r["top_tool_paths"] or "[]")
-    judges = _rows(con, "dashboards/daily_judge_results_day", {"day": day})
-    for j in judges:
-        j["unknown_reasons"] = dict(j["unknown_reasons"] or [])
-    trend = _rows(con, "dashboards/judge_trend", {"day": day})
-    drops = {d: [c for c in judge_regressions(con, d, m)[1] if c.regressed]
-             for d in {r["trace_date"] for r in trend} | {day}}
-    for r in trend:
-        r["regression"] = any(c.judge == r["judge"] for c in drops[r["trace_date"]])
-    return DayReport(
-        day=day, metrics=metrics[0] if metrics else None, judges=judges,
-        strata=_rows(con, "dashboards/daily_judge_strata_day", {"day": day}),
-        traffic_trend=_rows(con, "dashboards/traffic_trend", {"day": day}), judge_trend=trend,
-        agreement=_rows(con, "dashboards/judge_agreement_day", {"day": day}), regressions=drops[day],
-        days=_rows(con, "dashboards/report_days", {}),
-    )

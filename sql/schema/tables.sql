@@ -166,3 +166,15 @@ CREATE TABLE IF NOT EXISTS daily_judge_strata (
     trace_date DATE, judge VARCHAR, stratum VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT,
     unknown BIGINT, weighted_pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, computed_at TIMESTAMP
 );
+
+-- One row per (day, asset, check): the latest outcome of every check on the day's chain, so the report and
+-- SQL users read what the checks said in one place. The dashboard checks write their rows in the step that
+-- evaluates them; the report copies the other checks' latest evaluations from the Dagster instance.
+-- passed is NULL when the check has no result (it raised, or had not finished when the report was written).
+CREATE TABLE IF NOT EXISTS check_results (
+    trace_date DATE, asset VARCHAR, check_name VARCHAR, passed BOOLEAN,
+    severity VARCHAR,          -- 'ERROR' | 'WARN'
+    description VARCHAR,       -- the check's own sentence, when it wrote one
+    figures JSON,              -- what the check measured and its thresholds (its metadata)
+    computed_at TIMESTAMP      -- when the check was evaluated
+);

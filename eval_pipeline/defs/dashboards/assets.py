@@ -1,8 +1,10 @@
 import dagster as dg
 
+from eval_pipeline.defs.dashboards import checks
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import report
-from eval_pipeline.lib.dashboards import rebuild_day, report_inputs
+from eval_pipeline.lib import check_results, dashboard_checks, report
+from eval_pipeline.lib.dashboards import rebuild_day
+from eval_pipeline.lib.report.inputs import report_inputs
 from eval_pipeline.lib.warehouse import transaction
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -18,15 +20,19 @@ from eval_pipeline.resources import Settings, Warehouse
         dg.AssetSpec("daily_judge_strata", deps=["judge_scores"], kinds={"duckdb"}, group_name="dashboards",
                      description="Per judge, stratum and day: the weighted pass rate with its 95 % interval."),
     ],
+    check_specs=checks.SPECS,
     partitions_def=daily_partitions,
     pool="warehouse",
 )
-def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """Rebuild the day's dashboard tables from masked tables and scores only."""
+def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: Settings):
+    """Rebuild the day's dashboard tables from masked tables and scores only, then evaluate the checks on
+    them and record their outcomes (in the same step, so they exist before the report starts)."""
     day = context.partition_time_window.start.date()
     with warehouse.get_connection() as con:
         with transaction(con):
             t = rebuild_day(con, day)
+            outcomes = dashboard_checks.evaluate_dashboard_checks(con, day, settings.config().monitoring)
+            check_results.record(con, day, outcomes)
     yield dg.MaterializeResult(asset_key="daily_metrics", metadata={
         **t.metrics, "top_tool_paths": dg.MetadataValue.md(t.tool_paths_md),
         "unpriced_models": dg.MetadataValue.json(t.unpriced_models),
@@ -35,6 +41,8 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "judges": dg.MetadataValue.md(t.judges_md), **t.pass_rates, "judge_spend_usd": t.judge_spend_usd,
     })
     yield dg.MaterializeResult(asset_key="daily_judge_strata", metadata={"rows": t.strata_rows})
+    for o in outcomes:
+        yield checks.check_result(o)
 
 
 @dg.asset(
@@ -43,11 +51,18 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse):
     kinds={"html"},
     group_name="dashboards",
     pool="warehouse",
+    # The lowest priority: the in-process executor runs every check that is ready before this step, so the
+    # report reads their outcomes (see checks.py).
+    op_tags={"dagster/priority": "-1"},
 )
 def daily_report(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: Settings) -> dg.MaterializeResult:
-    """A self-contained HTML report of the day (charts, tables, 30-day trends) and the index of all days."""
+    """A self-contained HTML report of the day (what changed: failed checks, regressions and example records;
+    charts, tables, 30-day trends) and the index of all days."""
     day = context.partition_time_window.start.date()
+    upstream = checks.ancestor_check_outcomes(context, skip=set(dashboards.check_keys))
     with warehouse.get_connection() as con:
+        with transaction(con):
+            check_results.record(con, day, upstream)
         inputs = report_inputs(con, day, settings.config().monitoring)
     page, index = report.write_report(settings.reports_dir(), inputs)
     context.log.info("%s: report written to %s", day, page)
@@ -56,4 +71,6 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
         "index": dg.MetadataValue.path(str(index)),
         # The same sentences as the judge_pass_rate_no_regression check's: one rule, one wording.
         "regressions": dg.MetadataValue.json([r.sentence for r in inputs.regressions]),
+        "checks_not_passed": dg.MetadataValue.json([f"{o.check} ({o.status})" for o in inputs.checks
+                                                    if not o.passed]),
     })

@@ -1,77 +1,101 @@
+"""The dashboard checks and the check outcomes the report reads.
+
+The checks on the dashboard tables are check specs of the ``dashboards`` step: it evaluates them right after
+it rebuilds the tables (``lib.dashboard_checks``) and records them in ``check_results``, so they are done
+before ``daily_report`` (which depends on those tables) can start. Dagster does not order an asset after the
+non-blocking checks of its ancestors, so the other checks' outcomes are read here from the Dagster instance
+by the report; ``daily_report`` runs at the lowest step priority, which makes the in-process executor run
+every ready check first, and a check that has no result yet is shown as such, never as passed."""
+
+import datetime as dt
+from typing import Any
+
 import dagster as dg
 
-from eval_pipeline.defs.checks_common import check_day
-from eval_pipeline.lib import drift
-from eval_pipeline.lib.dashboards import judge_regressions, traffic_drift
-from eval_pipeline.lib.judging.verdict import NO_ANSWER
-from eval_pipeline.lib.metadata import md_table
-from eval_pipeline.lib.warehouse import load_sql
-from eval_pipeline.resources import Settings, Warehouse
+from eval_pipeline.lib import dashboard_checks as dc
+from eval_pipeline.lib.check_results import CheckOutcome
+
+SPECS = [
+    dg.AssetCheckSpec(dc.JUDGE_REGRESSION, asset="daily_judge_results", description="No judge's weighted pass "
+                      "rate (overall, or in a stratum with enough data) dropped significantly below its trailing "
+                      "7-day rate."),
+    dg.AssetCheckSpec(dc.TRAFFIC, asset="daily_metrics", description="Traffic looks like the trailing 7 days: "
+                      "tool-path mix (population stability index), error rate, latency p95 and the agent's LLM "
+                      "cost per trace within their configured jumps."),
+    dg.AssetCheckSpec(dc.JUDGES_ANSWER, asset="daily_judge_results", description="Judges answer: the unknown "
+                      "rate stays under its threshold where a model is configured, and spend per judged record "
+                      "does not jump."),
+]
+
+# Runs of the day searched (newest first) for a check's latest evaluation, when this run did not plan it.
+_RUNS_SEARCHED = 20
+_PLANNED, _EVALUATED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, dg.DagsterEventType.ASSET_CHECK_EVALUATION
+_STEP_FAILED = dg.DagsterEventType.STEP_FAILURE
 
 
-@dg.asset_check(asset="daily_judge_results", description="No judge's weighted pass rate (overall, or in a "
-                "stratum with enough data) dropped significantly below its trailing 7-day rate.")
-def judge_pass_rate_no_regression(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
-                                  settings: Settings) -> dg.AssetCheckResult:
-    """Today's weighted pass rate per judge vs the trailing 7 days: a one-sided two-proportion test."""
-    day = check_day(context)
-    cfg = settings.config().monitoring
-    with warehouse.get_connection() as con:
-        drops, compared = judge_regressions(con, day, cfg)
-    table = md_table(["judge", "today vs trailing 7 days"], [(c.where, drift.describe(c.comparison)) for c in compared])
-    return dg.AssetCheckResult(
-        passed=not drops,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(drops) if drops else None,
-        metadata={"regressions": dg.MetadataValue.json(drops), "compared": len(compared),
-                  "comparisons": dg.MetadataValue.md(table), "alpha": cfg.alpha},
-    )
+def check_result(o: CheckOutcome) -> dg.AssetCheckResult:
+    """A dashboard check's outcome as Dagster's result: its figures and tables become the metadata."""
+    metadata: dict[str, Any] = {k: dg.MetadataValue.json(v) if isinstance(v, list | dict) else v
+                                for k, v in o.figures.items()}
+    metadata |= {k: dg.MetadataValue.md(t) for k, t in o.tables.items()}
+    return dg.AssetCheckResult(asset_key=o.asset, check_name=o.check, passed=bool(o.passed),
+                               severity=dg.AssetCheckSeverity(o.severity), description=o.description,
+                               metadata=metadata)
 
 
-@dg.asset_check(asset="daily_metrics", description="Traffic looks like the trailing 7 days: tool-path mix "
-                "(population stability index), error rate, latency p95 and the agent's LLM cost per trace "
-                "within their configured jumps.")
-def traffic_no_drift(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
-                     settings: Settings) -> dg.AssetCheckResult:
-    """Tool-path mix PSI, error rate and p95 latency of the day vs the trailing 7 days."""
-    day = check_day(context)
-    with warehouse.get_connection() as con:
-        found, f = traffic_drift(con, day, settings.config().monitoring)
-    if found is None:
-        return dg.AssetCheckResult(passed=True, metadata={"baseline_days": f["baseline_days"],
-                                                          "note": "not enough earlier days to compare"})
-    return dg.AssetCheckResult(
-        passed=not (found.warnings or found.errors),
-        severity=dg.AssetCheckSeverity.ERROR if found.errors else dg.AssetCheckSeverity.WARN,
-        description="; ".join(found.errors + found.warnings) or None,
-        metadata={"tool_path_psi": round(found.tool_path_psi, 4), "error_rate": f["error_rate"],
-                  "error_rate_baseline": f["error_rate_baseline"], "latency_p95_ms": f["latency_p95_ms"],
-                  "latency_p95_baseline_ms": f["latency_p95_baseline"], "cost_per_trace_usd": f["cost_per_trace"],
-                  "cost_per_trace_baseline_usd": f["cost_per_trace_baseline"], "baseline_days": f["baseline_days"]},
-    )
+def ancestor_check_outcomes(context: dg.AssetExecutionContext, skip: set[dg.AssetCheckKey]) -> list[CheckOutcome]:
+    """The latest outcome, for this run's day, of every check on an ancestor of the asset (but ``skip``):
+    this run's where it planned the check, else the newest earlier run's of the day that did."""
+    graph = context.job_def.asset_layer.asset_graph
+    ancestors = graph.get_ancestor_asset_keys(context.asset_key)
+    # A job that runs a subset (the report alone) knows no checks: then the day's runs say which there are.
+    defined = {k for k in graph.asset_check_keys if k.asset_key in ancestors} - skip
+    runs = [context.run.run_id] + [r.run_id for r in context.instance.get_runs(
+        filters=dg.RunsFilter(tags={"dagster/partition": context.partition_key}), limit=_RUNS_SEARCHED)]
+    found: dict[dg.AssetCheckKey, CheckOutcome] = {}
+    for run_id in dict.fromkeys(runs):
+        for key, outcome in _run_outcomes(context.instance, run_id, run_id == context.run.run_id).items():
+            if key.asset_key in ancestors and key not in skip:
+                found.setdefault(key, outcome)
+        if defined and defined <= found.keys():
+            break
+    return sorted(found.values(), key=lambda o: (o.asset, o.check))
 
 
-@dg.asset_check(asset="daily_judge_results", description="Judges answer: the unknown rate stays under its "
-                "threshold where a model is configured, and spend per judged record does not jump.")
-def judges_answer_and_cost_stable(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
-                                  settings: Settings) -> dg.AssetCheckResult:
-    """Unknown rate per judge (calls that were possible) and cost per judged record vs the trailing days."""
-    day = check_day(context)
-    cfg = settings.config().monitoring
-    with warehouse.get_connection() as con:
-        rows = con.execute(load_sql("dashboards/judge_unknowns"),
-                           {"day": day, "no_answer_reasons": list(NO_ANSWER)}).fetchall()
-    problems = []
-    for judge, unknown_rate, cost, cost_base in rows:
-        if unknown_rate is not None and unknown_rate > cfg.unknown_rate_max:
-            problems.append(f"{judge}: {unknown_rate:.1%} unknown (limit {cfg.unknown_rate_max:.0%})")
-        if cost and cost_base and cost > cfg.cost_per_record_jump * cost_base:
-            problems.append(f"{judge}: ${cost:.5f} per record, over {cfg.cost_per_record_jump}x the "
-                            f"trailing ${cost_base:.5f}")
-    return dg.AssetCheckResult(
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.WARN,
-        description="; ".join(problems) or None,
-        metadata={"problems": dg.MetadataValue.json(problems),
-                  "unknown_rates": dg.MetadataValue.json({j: u for j, u, _, _ in rows})},
-    )
+def _run_outcomes(instance: dg.DagsterInstance, run_id: str, current: bool) -> dict[dg.AssetCheckKey, CheckOutcome]:
+    """One run's check outcomes: its evaluations, and no result for a check it planned and did not evaluate."""
+    outcomes, planned, failed_steps = {}, {}, set()
+    for entry in instance.all_logs(run_id, of_type={_PLANNED, _EVALUATED, _STEP_FAILED}):
+        event = entry.dagster_event
+        if event.event_type == _STEP_FAILED:
+            failed_steps.add(entry.step_key)
+        elif event.event_type == _EVALUATED:
+            e = event.asset_check_evaluation_data
+            outcomes[e.asset_check_key] = _outcome(e, run_id, entry.timestamp)
+        else:
+            planned[event.event_specific_data.asset_check_key] = entry.step_key
+    for key, step in planned.items():
+        if key not in outcomes:
+            outcomes[key] = CheckOutcome(key.asset_key.to_user_string(), key.name, passed=None, run_id=run_id,
+                                         description=_no_result(step in failed_steps, current))
+    return outcomes
+
+
+def _no_result(raised: bool, current: bool) -> str:
+    if raised:
+        return f"the check raised an error in {'this' if current else 'its last'} run: see its step's logs"
+    if current:
+        return "the check had not finished when the report was written (it runs beside the report)"
+    return "the check was planned in its last run but did not run (a step before it failed)"
+
+
+def _outcome(e: dg.AssetCheckEvaluation, run_id: str, timestamp: float) -> CheckOutcome:
+    figures = {k: _plain(v) for k, v in e.metadata.items() if not isinstance(v, dg.MarkdownMetadataValue)}
+    return CheckOutcome(e.asset_key.to_user_string(), e.check_name, e.passed, e.severity.value, e.description,
+                        figures, run_id=run_id,
+                        evaluated_at=dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None))
+
+
+def _plain(v: dg.MetadataValue) -> Any:
+    value = v.value
+    return value if value is None or isinstance(value, str | int | float | bool | list | dict) else str(value)

@@ -18,7 +18,27 @@ figcaption{font-weight:600;margin-bottom:4px}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border:1px solid #dde1e8;padding:4px 8px;text-align:left}th{background:#eef1f5}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b42318;font-weight:600}
-a{color:#1f5fbf}
+a{color:#1f5fbf}code{font-size:12px;background:#eef1f5;padding:1px 4px;border-radius:4px;word-break:break-all}
+h3{font-size:15px;margin:18px 0 6px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px;color:#344054;margin-top:2px}
+.key i{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.key i.ring{width:9px;height:9px;border:2px solid;border-radius:50%;background:none}
+.changes{background:#fff;border:1px solid #dde1e8;border-left:5px solid #15803d;border-radius:8px;padding:4px 16px 12px;margin:14px 0}
+.changes.tone-alarm{border-left-color:#b42318}.changes.tone-warn{border-left-color:#d97706}
+.changes h2{margin-top:12px}.headline{font-size:15px;font-weight:600}
+.tone-ok .headline{color:#15803d}.tone-warn .headline{color:#b45309}.tone-alarm .headline{color:#b42318}
+.finding{border:1px solid #dde1e8;border-radius:8px;padding:8px 12px;margin:10px 0;background:#fcfcfd}
+.finding p{margin:4px 0}
+.tag{display:inline-block;font-size:11px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:1px 6px;color:#fff}
+.tag.failed,.tag.no-result{background:#b42318}.tag.warning{background:#b45309}.tag.passed{background:#15803d}
+.figs{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}
+.fig{border:1px solid #dde1e8;border-radius:6px;padding:2px 8px;background:#fff}
+.fig small{display:block;color:#5b6475;font-size:11px}.fig b{font-variant-numeric:tabular-nums}
+.fig.limit{background:#f2f4f7;border-style:dashed}
+td a{white-space:nowrap}
+.examples td{vertical-align:top;max-width:320px;overflow-wrap:anywhere}
+.ok{color:#15803d;font-weight:600}.warn{color:#b45309;font-weight:600}
+details{margin:10px 0}summary{cursor:pointer;font-weight:600}
 """
 
 
