@@ -77,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
 
     def handle_one_request(self) -> None:
-        self.reply_type, self.body_read, self.held = JSON, False, 0
+        self.reply_type, self.body_read, self.held, self.answered = JSON, False, 0, False
         self._expect_continue = False
         try:
             try:
@@ -91,7 +91,9 @@ class Handler(BaseHTTPRequestHandler):
             if not self.raw_requestline.endswith(b"\n"):
                 raise self._cut_short("the request line")
             if not self.parse_request():
-                return  # answered by send_error
+                if self.answered:
+                    return  # by send_error
+                raise Reply(400, "the request line is empty", close=True)
             if self.timed_out:  # the headers were cut short by the deadline
                 raise self._cut_short("the headers")
             if self.command != "POST":
@@ -236,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
                 size += len(chunk)
                 self._hold(len(chunk))
                 parts.append(chunk)
-        if inflate is not None and not inflate.eof and (wire or size):
+        if inflate is not None and not inflate.eof:
             raise Reply(400, "the compressed body ends before its stream does")
         self.body_read = True
         return b"".join(parts), wire
@@ -324,7 +326,7 @@ class Handler(BaseHTTPRequestHandler):
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if close:
             lines.append("Connection: close")
-        self.close_connection = close
+        self.close_connection, self.answered = close, True
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
 
 

@@ -35,6 +35,9 @@ from eval_pipeline.lib.receiver.sift import Window
 log = logging.getLogger("eval_pipeline.receiver")
 
 _STALE_TMP_S = 3600  # a .tmp file this old was left by a receiver that died mid-write
+_PLAIN_TO_TLS_BODY = b'{"code":3,"message":"this port speaks HTTPS: send to https://, not http://"}'
+_PLAIN_TO_TLS = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                 b"Connection: close\r\n\r\n%s" % (len(_PLAIN_TO_TLS_BODY), _PLAIN_TO_TLS_BODY))
 
 
 def _free_bytes(path: Path) -> int:
@@ -296,6 +299,12 @@ class Receiver(socketserver.TCPServer):
         try:
             sock.settimeout(min(2.0, cfg.request_timeout_s) if stale else cfg.request_timeout_s)
             if cfg.tls is not None:
+                first = sock.recv(1, socket.MSG_PEEK)
+                if first and first != b"\x16":  # not a TLS handshake record: plain HTTP to the HTTPS port
+                    self.stats.add(http_400=1)
+                    sock.sendall(_PLAIN_TO_TLS)
+                    linger = True
+                    return
                 sock = cfg.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
                 owner = types.SimpleNamespace(timed_out=False)
                 self.deadlines.start(owner, sock, sock.gettimeout())
