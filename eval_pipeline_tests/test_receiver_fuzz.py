@@ -226,3 +226,19 @@ def test_receiver_fuzz_arbitrary_bytes_are_answered(server: receiver.Receiver, j
     new = sorted(set(rc.landed(server.config)) - before)
     assert answer.status == 200 or new == []
 
+
+
+header_text = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=15)
+
+
+@FUZZ
+@given(st.sampled_from(["POST", "GET", "PUT", "OPTIONS"]) | header_text, header_text,
+       st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/x"]),
+       st.lists(st.tuples(header_text.filter(lambda t: ":" not in t),
+                          st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30)), max_size=5))
+def test_receiver_fuzz_request_heads_are_answered(server: receiver.Receiver, method: str, path: str, version: str,
+                                                  headers: list[tuple[str, str]]) -> None:
+    head = f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    answer = rc.send(server.server_address[1], head.encode(), timeout=30)
+    assert answer.status in ANSWERS | {505}, answer
+    assert server.stats.total["internal_errors"] == 0

@@ -5,6 +5,7 @@ each batch is logged at debug level and a summary at info, without trace text.""
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import socket
@@ -81,6 +82,18 @@ def test_receiver_rejects_spans_that_would_poison_ingestion(tmp_path: Path) -> N
     assert [s.name for s in read.spans] == ["good"] and read.problems == []
     parsed = ingest.parse_file(str(landed), str(tmp_path))
     assert parsed.span_count == 1 and parsed.problems == []
+
+
+def test_receiver_answers_a_deeply_nested_request(tmp_path: Path) -> None:
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    doc = orjson.loads(rc.export_json(rc.span_json(startTimeUnixNano="0")))  # defect: starts in 1970
+    doc["resourceSpans"][0]["scopeSpans"][0]["spans"].append(rc.span_json(links=[{"x": deep}]))  # defect: deep
+    with rc.running(tmp_path) as server:
+        answer = rc.post(server.server_address[1], json.dumps(doc).encode())  # orjson writes 254 levels at most
+        assert answer.status == 400 and "nests too deep" in answer.json()["message"]
+        assert server.stats.total["internal_errors"] == 0 and rc.landed(server.config) == []
 
 
 @pytest.mark.parametrize("value", [{"kvlistValue": {"values": []}}, {"intValue": "5", "stringValue": "x"}, 7])

@@ -13,17 +13,17 @@ import logging
 import re
 import select
 import ssl
+import traceback
 import zlib
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import orjson
 
 from eval_pipeline.lib.receiver import sift
 
 if TYPE_CHECKING:
-    from eval_pipeline.lib.receiver.server import Receiver
+    from eval_pipeline.lib.receiver.server import Receiver, Stats
 
 log = logging.getLogger("eval_pipeline.receiver")
 
@@ -37,6 +37,13 @@ _IDLE_GRACE_S = 0.25
 # The google.rpc.Code an error body carries, by HTTP status.
 _RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 408: 4, 411: 3, 413: 8, 414: 3, 415: 3, 429: 8, 431: 3,
              500: 13, 501: 12, 503: 14, 505: 12}
+
+
+def internal_error(stats: "Stats", exc: Exception, where: str) -> None:
+    """Count and log a bug: its type and where it was raised, not its message, which may quote trace data."""
+    stats.add(internal_errors=1)
+    log.error("internal error (%s) %s", type(exc).__name__, where)
+    log.debug("internal error raised at:\n%s", "".join(traceback.format_tb(exc.__traceback__)))
 
 
 class Reply(Exception):  # noqa: N818 - an answer, not an error
@@ -106,9 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         except (OSError, EOFError):
             self.close_connection = True  # the client is gone: there is no one to answer
         except Exception as exc:  # noqa: BLE001 - a bug must cost an answer, not the connection
-            self.server.stats.add(internal_errors=1)
-            log.error("internal error (%s) while handling a request; answered 500", type(exc).__name__)
-            log.debug("internal error", exc_info=True)
+            internal_error(self.server.stats, exc, "while handling a request; answered 500")
             self._answer(Reply(500, "internal error; the batch was not stored", close=True))
         finally:
             self.server.memory.give(self.held)
@@ -127,14 +132,16 @@ class Handler(BaseHTTPRequestHandler):
 
         A busy receiver already said ``Connection: close`` in its answer; a connection only closed while idle
         races with a request the client may be sending, so it is given a moment first."""
-        sock, srv = self.connection, self.server
+        srv = self.server
+        poller = select.poll()  # not select(): descriptors past 1024 are likely with many connections
+        poller.register(self.connection, select.POLLIN)
         waited = 0.0
         while waited < srv.config.idle_timeout_s and not srv.closing:
             if self._buffered():
                 return True
             if srv.queued() and waited >= _IDLE_GRACE_S:
                 return False
-            if select.select([sock], [], [], 0.05)[0]:
+            if poller.poll(50):
                 return True
             waited += 0.05
         return False
@@ -164,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
         if sender is None:
             raise Reply(401, "missing or unknown bearer token; send 'Authorization: Bearer <token>'",
                         {"WWW-Authenticate": 'Bearer realm="otlp"'}, close=True)
-        if urlsplit(self.path).path.rstrip("/") != "/v1/traces":
+        if self.path.split("?", 1)[0].rstrip("/") != "/v1/traces":
             raise Reply(404, "unknown path; send traces to /v1/traces", close=True)
         if ctype not in (PROTOBUF, JSON):
             raise Reply(415, f"unsupported content type; use {PROTOBUF} or {JSON}", close=True)

@@ -11,6 +11,7 @@ or ``idle_timeout_s`` between requests, and a waiting connection ends a worker's
 
 import contextlib
 import datetime as dt
+import errno
 import logging
 import os
 import queue
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval_pipeline.lib.receiver.handler import Handler, Reply
+from eval_pipeline.lib.receiver.handler import Handler, Reply, internal_error
 from eval_pipeline.lib.receiver.senders import RateLimiter, SenderLimits, Tokens, certificate_name, is_loopback
 from eval_pipeline.lib.receiver.sift import Window
 
@@ -273,6 +274,15 @@ class Receiver(socketserver.TCPServer):
 
     # ------------------------------------------------------------------------------ connections
 
+    def get_request(self) -> tuple[socket.socket, tuple]:
+        try:
+            return super().get_request()
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE):  # out of descriptors: pause rather than spin
+                log.warning("cannot accept connections: %s", exc.strerror)
+                time.sleep(0.1)
+            raise
+
     def process_request(self, request: socket.socket, client_address: tuple) -> None:
         """Queue the connection for a worker; while the queue is full, wait (the kernel backlog holds the rest)."""
         item = (request, client_address, time.monotonic())
@@ -317,9 +327,7 @@ class Receiver(socketserver.TCPServer):
             self.stats.add(connections_failed=1)
             log.debug("connection from %s ended before a request was answered: %s", address[0], type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one connection's bug must not end a worker
-            self.stats.add(internal_errors=1)
-            log.error("internal error (%s) in a receiver worker", type(exc).__name__)
-            log.debug("internal error", exc_info=True)
+            internal_error(self.stats, exc, "in a receiver worker")
         finally:
             if linger and not self.closing:
                 self.lingerer.add(sock)

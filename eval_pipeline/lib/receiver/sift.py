@@ -99,7 +99,8 @@ def _sift_json(body: bytes, window: Window) -> Sifted:
     if _get(doc, "resourceSpans", "resource_spans") is None:
         hint = " (a logs or metrics export: send it to a logs or metrics endpoint)" if (
             "resourceLogs" in doc or "resourceMetrics" in doc) else ""
-        raise NotAnExport(f"no resourceSpans in the request; top-level keys {sorted(doc)[:5]}{hint}")
+        keys = [k[:40] for k in sorted(doc)[:5]]
+        raise NotAnExport(f"no resourceSpans in the request; top-level keys {keys}{hint}")
     out = Sifted(body)
     for i, rs in enumerate(_items(_get(doc, "resourceSpans", "resource_spans"), "resourceSpans", NotAnExport)):
         where = f"resourceSpans[{i}]"
@@ -133,7 +134,10 @@ def _sift_json(body: bytes, window: Window) -> Sifted:
             if not out.notes:
                 out.notes = _long_values(kept)
     if out.rejected:
-        out.body = orjson.dumps(doc) if out.accepted else b""
+        try:
+            out.body = orjson.dumps(doc) if out.accepted else b""
+        except orjson.JSONEncodeError:  # orjson writes at most 254 levels of nesting, and reads 1024
+            raise NotAnExport("the request nests too deep to store without its rejected spans") from None
     return out
 
 
