@@ -79,13 +79,18 @@ def _load(port: int, seconds: float, connections: int, spans_per_batch: int, hea
                 errors[k] += 1
         conn.close()
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(connections)]
+    elapsed = _run_all([threading.Thread(target=worker, args=(k,)) for k in range(connections)])
+    out.put((sum(counts), sum(errors), elapsed))
+
+
+def _run_all(threads: list[threading.Thread]) -> float:
+    """Start the threads, wait for them all; the seconds it took."""
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    out.put((sum(counts), sum(errors), time.monotonic() - t0))
+    return time.monotonic() - t0
 
 
 def _certificate(tmp: Path) -> tuple[str, str]:
@@ -156,13 +161,8 @@ def _clients(port: int, clients: int, requests: int, spans_per_batch: int, out: 
                 outcomes[outcome] += 1
                 latencies.append(time.perf_counter() - t0)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put((dict(outcomes), sorted(latencies), time.monotonic() - t0))
+    elapsed = _run_all([threading.Thread(target=client) for _ in range(clients)])
+    out.put((dict(outcomes), sorted(latencies), elapsed))
 
 
 def load(args: argparse.Namespace, tmp: Path, label: str, **config: object) -> None:
