@@ -1,5 +1,5 @@
-"""The ``eval-pipeline`` command: ``demo`` (sample traffic through the whole chain), ``generate``, ``run``
-and ``export`` (the dev-eval dataset as JSONL and Parquet files)."""
+"""The ``eval-pipeline`` command: ``demo`` (sample traffic through the whole chain), ``generate``, ``run``,
+``export`` (the dev-eval dataset as JSONL and Parquet files) and ``receive`` (an OTLP/HTTP receiver)."""
 
 import argparse
 import datetime as dt
@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from eval_pipeline.lib.receiver import command as receive_command
 from eval_pipeline.lib.warehouse import data_dir
+
 # Runs of the demo and of `dg dev` share this instance, so the UI shows what the demo did. A writer
 # pool of one keeps concurrent runs from queueing on DuckDB's single-writer lock.
 _DAGSTER_YAML = """\
@@ -150,25 +152,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_receive(args: argparse.Namespace) -> int:
-    from eval_pipeline.lib import receiver
+    from eval_pipeline.lib.receiver import command
     from eval_pipeline.resources import LandingZone
 
-    landing = LandingZone().dir()
-    try:
-        server = receiver.Receiver((args.host, args.port), receiver.ReceiverConfig(landing_dir=landing))
-    except OSError as exc:
-        print(f"Cannot listen on {args.host}:{args.port}: {exc}. Pick another --port or stop the other "
-              "process.", file=sys.stderr)
-        return 2
-    print(f"Receiving OTLP/HTTP traces on {server.url} into {landing}/receiver/ (Ctrl-C to stop)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        print(f"Stopped: {server.accepted_batches} batches, {server.accepted_spans} spans accepted.")
-    return 0
+    return command.run(args, LandingZone().dir())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,8 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("receive", help="serve OTLP/HTTP (POST /v1/traces) and write batches to the landing zone")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=4318)
+    receive_command.add_arguments(p)
     p.set_defaults(func=cmd_receive)
 
     args = parser.parse_args(argv)

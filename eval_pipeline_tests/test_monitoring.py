@@ -71,8 +71,10 @@ def test_receiver_reports_partial_success(running: receiver.Receiver) -> None:
     status, _, body = _post(running.url, _request_json(n_bad=2), receiver.JSON)
     assert status == 200
     partial = json.loads(body)["partialSuccess"]
-    assert partial["rejectedSpans"] == "2" and "unreadable span" in partial["errorMessage"]
-    assert len(_landed(running)) == 1  # the batch is kept: the ingester quarantines the bad spans
+    assert partial["rejectedSpans"] == "2" and "2 spans rejected: traceId is neither" in partial["errorMessage"]
+    [landed] = _landed(running)  # the good span is stored, without the rejected ones
+    assert [s["name"] for s in json.loads(landed.read_bytes())["resourceSpans"][0]["scopeSpans"][0]["spans"]] == [
+        "chat gpt-4o"]
 
 
 @pytest.mark.parametrize(("body", "ctype", "expected"), [

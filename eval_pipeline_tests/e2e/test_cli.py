@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from eval_pipeline import cli
+from eval_pipeline_tests.support.receiver_client import export_json, span_json
 
 
 def test_cli_generate_writes_otlp_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -65,7 +66,7 @@ def test_cli_receive_serves_until_interrupted(pipeline_env: dict[str, Path]) -> 
         deadline = time.monotonic() + 30
         while True:
             try:
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/traces", data=b'{"resourceSpans": []}',
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/traces", data=export_json(span_json()),
                                              headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(req, timeout=2) as resp:
                     assert resp.status == 200
