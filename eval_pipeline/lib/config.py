@@ -62,6 +62,23 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Ingest:
+    """Reading the landing zone."""
+
+    # A file, or its decompressed content, above this size is quarantined unread (bounds a parser's memory).
+    max_file_mb: int = 256
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long span-level data is kept."""
+
+    # Spans and cached Parquet of days older than this many days are dropped (their traces, datasets, scores
+    # and dashboards are kept); 0 keeps everything.
+    span_days: int = 0
+
+
+@dataclass(frozen=True)
 class CustomJudge:
     """A guideline judge: an LLM judge whose rubric is ``guideline``, for the records it applies to
     (``tools``: traces that called any of them, empty for all; ``status``: 'any', 'ok' or 'error')."""
@@ -132,6 +149,8 @@ class Config:
     dataset_checks: DatasetChecks = field(default_factory=DatasetChecks)
     dev_eval: DevEval = field(default_factory=DevEval)
     quality: Quality = field(default_factory=Quality)
+    ingest: Ingest = field(default_factory=Ingest)
+    retention: Retention = field(default_factory=Retention)
     judging: Judging = field(default_factory=Judging)
     monitoring: Monitoring = field(default_factory=Monitoring)
     privacy: Privacy = field(default_factory=Privacy)
