@@ -123,6 +123,18 @@ def _storable(rows: list[tuple], positions: list[int], problems: list[Problem]) 
     return kept, kept_pos, (_arrays(kept) if kept else [])
 
 
+def normalise_into(spans: list[readers.RawSpan], rows: list[tuple], positions: list[int],
+                   problems: list[Problem]) -> None:
+    """Each span's canonical row into ``rows`` and its position into ``positions``, or a problem saying why not."""
+    for raw in spans:
+        row, problem = normalize.normalize_checked(raw)
+        if problem is not None:
+            problems.append(problem)
+        if row is not None:
+            rows.append(row)
+            positions.append(raw.position)
+
+
 def _parse_file(path: str, out_dir: str, max_bytes: int) -> FileResult:
     try:
         st = os.stat(path)
@@ -156,13 +168,7 @@ def _parse_file(path: str, out_dir: str, max_bytes: int) -> FileResult:
         state["count"] += n
 
     def sink(spans: list[readers.RawSpan]) -> None:
-        for raw in spans:
-            row, problem = normalize.normalize_checked(raw)
-            if problem is not None:
-                problems.append(problem)
-            if row is not None:
-                rows.append(row)
-                positions.append(raw.position)
+        normalise_into(spans, rows, positions, problems)
         if len(rows) >= _BATCH_ROWS:
             write_batch()
 
@@ -180,10 +186,12 @@ def _parse_file(path: str, out_dir: str, max_bytes: int) -> FileResult:
             os.replace(state["tmp"], parquet)
             state["tmp"] = None
     finally:
-        if state["writer"] is not None:
-            state["writer"].close()
-        if state["tmp"] is not None:
-            Path(state["tmp"]).unlink(missing_ok=True)
+        try:
+            if state["writer"] is not None:
+                state["writer"].close()
+        finally:
+            if state["tmp"] is not None:
+                Path(state["tmp"]).unlink(missing_ok=True)
     days = sorted(_EPOCH + dt.timedelta(days=d) for d in day_numbers)
     return FileResult(path, st.st_size, st.st_mtime_ns, read.fmt, state["count"], days,
                       read.problems + problems, parquet)

@@ -8,6 +8,7 @@ Nothing here opens the warehouse: the sensor must stay fast while runs hold Duck
 import datetime as dt
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -130,8 +131,11 @@ def mark_stale(landing_dir: Path, days: Iterable[dt.date]) -> None:
     for day in days:
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / day.isoformat()
+        before = marker.stat().st_mtime_ns if marker.exists() else 0
         marker.touch()
-        os.utime(marker)
+        # Strictly later than any mark the sensor may have seen, even within the file system's clock tick.
+        now = max(time.time_ns(), before + 1)
+        os.utime(marker, ns=(now, now))
 
 
 def stale_since(landing_dir: Path, after_ns: int) -> tuple[list[str], int]:

@@ -114,9 +114,8 @@ def attributes(items: Any, problems: list[Problem], position: int, where: str = 
     for a in items:
         key = a.get("key") if type(a) is dict else None
         if type(key) is not str:
-            if type(a) is not dict or key is not None:
-                problems.append(Problem(position, f"{where} attribute {excerpt_of(a)[:80]} has no text key; "
-                                                  "attribute dropped", excerpt_of(a)))
+            problems.append(Problem(position, f"{where} attribute {excerpt_of(a)[:80]} has no text key; "
+                                              "attribute dropped", excerpt_of(a)))
             continue
         v = a.get("value")
         # Fast path: most attributes are strings.
@@ -141,6 +140,26 @@ def _g(d: dict, camel: str, snake: str, default: Any = None) -> Any:
     if v is None:
         v = d.get(snake, default)
     return v
+
+
+# The keys a resourceSpans / scopeSpans entry may hold (OTLP's, snake_case, and the names before OTLP 0.15).
+_RESOURCE_KEYS = frozenset({"resource", "schemaUrl", "schema_url", "scopeSpans", "scope_spans",
+                            "instrumentationLibrarySpans", "instrumentation_library_spans"})
+_SCOPE_KEYS = frozenset({"scope", "schemaUrl", "schema_url", "spans", "instrumentationLibrary",
+                         "instrumentation_library"})
+
+
+def _children(d: dict, keys: tuple[str, ...], known: frozenset[str], what: str, position: int, out: FileRead) -> list:
+    """The list an entry holds under the first of ``keys`` present. Absent, with keys the schema does not know
+    (a misspelt key), is a problem: the entry's spans would otherwise vanish without a word."""
+    for k in keys:
+        if d.get(k) is not None:
+            return _list(d[k], k, position, out)
+    unknown = sorted(str(k) for k in d if k not in known)
+    if unknown:
+        out.problems.append(Problem(position, f"a {what} entry has no {keys[0]} but unknown keys {unknown[:5]}; "
+                                              "skipped", excerpt_of(d)))
+    return []
 
 
 def _list(value: Any, what: str, position: int, out: FileRead) -> list:
@@ -232,16 +251,18 @@ def spans_from_request(req: Any, position: int, out: FileRead) -> None:
         res = rs.get("resource")
         resource = attributes(res.get("attributes") if isinstance(res, dict) else None, out.problems, position,
                               "resource")
-        for ss in _list(_g(rs, "scopeSpans", "scope_spans"), "scopeSpans", position, out):
+        scopes = _children(rs, ("scopeSpans", "scope_spans", "instrumentationLibrarySpans",
+                                "instrumentation_library_spans"), _RESOURCE_KEYS, "resourceSpans", position, out)
+        for ss in scopes:
             if not isinstance(ss, dict):
                 out.problems.append(Problem(position, f"a scopeSpans entry is {kind_of(ss)}, not an "
                                                       "object; skipped", excerpt_of(ss)))
                 continue
-            scope = ss.get("scope")
+            scope = _g(ss, "scope", "instrumentationLibrary")
             scope_name = scope.get("name") if isinstance(scope, dict) else None
             if scope_name is not None and not isinstance(scope_name, str):
                 scope_name = None
-            for s in _list(ss.get("spans"), "spans", position, out):
+            for s in _children(ss, ("spans",), _SCOPE_KEYS, "scopeSpans", position, out):
                 try:
                     out.spans.append(_span(s, resource, scope_name, position, out))
                 except BadRecord as exc:
