@@ -68,6 +68,11 @@ class Ingest:
     # A file, or its decompressed content, above this size is quarantined unread (bounds a parser's memory).
     max_file_mb: int = 256
 
+    def __post_init__(self) -> None:
+        if self.max_file_mb < 1:
+            msg = f"ingest.max_file_mb must be at least 1 (MiB), got {self.max_file_mb}."
+            raise ValueError(msg)
+
 
 @dataclass(frozen=True)
 class Retention:
@@ -76,6 +81,11 @@ class Retention:
     # Spans and cached Parquet of days older than this many days are dropped (their traces, datasets, scores
     # and dashboards are kept); 0 keeps everything.
     span_days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.span_days < 0:
+            msg = f"retention.span_days must be 0 (keep everything) or a number of days, got {self.span_days}."
+            raise ValueError(msg)
 
 
 @dataclass(frozen=True)

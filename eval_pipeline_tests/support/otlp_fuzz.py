@@ -56,6 +56,13 @@ def spans(draw: st.DrawFn) -> dict:
     }
 
 
+def example_spans(starts: list[int]) -> list[dict]:
+    """Plain spans (as :func:`spans` draws them) starting at the given times, for tests that need a few."""
+    return [{"trace_id": b"\x01" * 16, "span_id": (i + 1).to_bytes(8, "big"), "parent": None, "name": "s",
+             "kind": 1, "start": t, "end": t + 1000, "status": 0, "message": None, "attributes": {}, "events": []}
+            for i, t in enumerate(starts)]
+
+
 # An export: requests of resources (attributes, scopes of (name, spans)).
 exports = st.lists(st.lists(st.tuples(
     _attributes, st.lists(st.tuples(st.text(max_size=20), st.lists(spans(), max_size=4)), max_size=2)),

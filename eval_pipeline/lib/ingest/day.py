@@ -1,9 +1,11 @@
 """The day rollup: a day's ``spans`` and ``raw_traces`` rebuilt with SQL from the Parquet cache, and the day's
 figures (conventions seen, statuses, quarantine share) that the ``raw_traces`` asset shows.
 
-A day is rebuilt from every landed span of the traces whose root started that day, so spans arriving late or
-in other files are joined and duplicates are stored once. :func:`ingest_day` is the whole step: read what
-changed in the landing zone, roll the day up, count.
+A day is rebuilt from every landed span of the traces whose root started that day (found through
+``landed_spans``, whatever file or day they arrived in), so a trace is on one day only, spans arriving late or in
+other files are joined and duplicates are stored once. :func:`ingest_day` is the whole step: prune what killed
+runs left, read what changed in the landing zone, mark the other days whose traces the new files change, roll
+the day up (unless retention expired it), apply retention, count.
 """
 
 import datetime as dt

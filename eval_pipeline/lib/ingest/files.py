@@ -265,9 +265,13 @@ Parser = Callable[[str, str, int], FileResult]
 
 
 def _died(path: str, exc: BaseException) -> FileResult:
-    return _whole(path, "unreadable", f"the reader process died on this file ({describe(exc)}), e.g. out of "
-                                      "memory; quarantined whole. Lower ingest.max_file_mb, or give the workers "
-                                      "more memory and touch the file to read it again.")
+    r = _whole(path, "unreadable", f"the reader process died on this file ({describe(exc)}), e.g. out of memory; "
+                                   "quarantined whole for now and tried again by the next run. If it keeps "
+                                   "dying, lower ingest.max_file_mb or give the workers more memory.")
+    # Not remembered as read: a process can die for reasons of the moment (memory taken by something else), and
+    # a file quarantined for good on such a day would be lost. The next run tries it again, alone.
+    r.mtime_ns = -1
+    return r
 
 
 def _parsed(paths: list[str], out_dir: str, max_bytes: int, workers: int, parser: Parser) -> Iterator[FileResult]:

@@ -6,10 +6,12 @@ Nothing here opens the warehouse: the sensor must stay fast while runs hold Duck
 """
 
 import datetime as dt
+import gzip
 import os
 import re
 import time
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from eval_pipeline.lib.ingest import otlp_proto, readers
@@ -26,6 +28,9 @@ _DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A span's start time in OTLP/JSON text (camelCase or snake_case key, number or string value). The key
 # inside a JSON string would be escaped (\"), so text that merely mentions it does not match.
 _START = re.compile(rb'"start(?:TimeUnixNano|_time_unix_nano)"\s*:\s*"?(\d{1,20})')
+_CHUNK = 8 << 20
+# A protobuf file is parsed whole to find its start times; above this, its day is that of file_day.
+_PROTO_SCAN_BYTES = 64 << 20
 
 
 def landing_files(landing_dir: Path) -> list[Path]:
@@ -74,21 +79,41 @@ def _proto_starts(data: bytes) -> list[int]:
     return out
 
 
-def span_days(path: Path, max_bytes: int = readers.MAX_FILE_BYTES) -> set[str]:
-    """The UTC days (``YYYY-MM-DD``) of the span start times a file holds, read cheaply (a scan of the JSON
-    text, or the protobuf messages' start times, nothing else decoded); empty when it cannot tell."""
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The file's content (decompressed if gzip) in chunks, so the sensor never holds a large file; a corrupt
+    or cut gzip stream ends the chunks where it breaks."""
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
     try:
-        if path.stat().st_size > max_bytes:
-            return set()
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data, _ = readers.gunzip(data, max_bytes)
-    except (OSError, readers.TooLarge):
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                yield chunk
+    except (OSError, EOFError, zlib.error):
+        return
+
+
+def span_days(path: Path, max_bytes: int = readers.MAX_FILE_BYTES) -> set[str]:
+    """The UTC days (``YYYY-MM-DD``) of the span start times a file holds, read cheaply: a scan of the JSON text
+    in chunks, or the start times of a protobuf file's spans and nothing else; empty when it cannot tell."""
+    starts: list[int] = []
+    carry = b""
+    first = None
+    try:
+        for chunk in _chunks(path):
+            first = chunk if first is None else first
+            text = carry + chunk
+            starts += [int(t) for t in _START.findall(text)]
+            carry = text[-64:]  # a start time cut by the chunk boundary is found with the next chunk
+    except OSError:
         return set()
-    found = _START.findall(data)
-    if found:
-        return _days(int(t) for t in found)
-    if data.lstrip()[:1] in (b"{", b"[", b""):
+    if starts or first is None or first.lstrip()[:1] in (b"{", b"["):
+        return _days(starts)
+    try:
+        if path.stat().st_size > min(max_bytes, _PROTO_SCAN_BYTES):
+            return set()
+        data = b"".join(_chunks(path))
+    except OSError:
         return set()
     return _days(_proto_starts(data))
 

@@ -5,6 +5,7 @@ a new file's spans touch, the days a run marked for a rebuild) bring the day up 
 stored twice: the spans stored equal the spans sent."""
 
 import datetime as dt
+import gzip
 import itertools
 import os
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from eval_pipeline.lib import ingest, warehouse
+from eval_pipeline.lib.ingest import landing as landing_module
 from eval_pipeline_tests.support import otlp_builders as b
+from eval_pipeline_tests.support import otlp_fuzz as fz
 from eval_pipeline_tests.support.landing import rows, run_day, write
 
 D = dt.date(2026, 11, 20)
@@ -147,3 +150,16 @@ def test_span_days_reads_the_days_of_the_spans_not_of_the_arrival(tmp_path: Path
     empty = write(tmp_path / "receiver" / "2026-11-25" / "empty.json", [])
     assert ingest.span_days(empty) == set()
     assert ingest.landed_since(tmp_path, 0)[0] == ["2026-11-20", "2026-11-21", "2026-11-25"]  # empty: its folder
+
+
+def test_span_days_reads_gzip_protobuf_and_across_chunk_boundaries(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _, batches = _crossing()
+    js = b.dumps(b.request(batches["root"] + batches["after"]))
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(js))
+    assert ingest.span_days(tmp_path / "a.json.gz") == {"2026-11-20", "2026-11-21"}
+    export = [[({}, [("scope", fz.example_spans([b.ns(MIDNIGHT) - 1, b.ns(MIDNIGHT) + 1]))])]]
+    (tmp_path / "b.pb").write_bytes(fz.encode(export, "proto_stream"))
+    assert ingest.span_days(tmp_path / "b.pb") == {"2026-11-20", "2026-11-21"}
+    monkeypatch.setattr(landing_module, "_CHUNK", 7)  # every start time cut by a chunk boundary
+    assert ingest.span_days(tmp_path / "a.json.gz") == {"2026-11-20", "2026-11-21"}
