@@ -99,7 +99,8 @@ def _proto_request(req: list) -> bytes:
             for s in ss:
                 p = sc.spans.add()
                 p.trace_id, p.span_id, p.parent_span_id = s["trace_id"], s["span_id"], s["parent"] or b""
-                p.name, p.kind, p.start_time_unix_nano, p.end_time_unix_nano = s["name"], s["kind"], s["start"], s["end"]
+                p.name, p.kind = s["name"], s["kind"]
+                p.start_time_unix_nano, p.end_time_unix_nano = s["start"], s["end"]
                 p.status.code = s["status"]
                 p.status.message = s["message"] or ""
                 writers._pb_attrs(p.attributes, s["attributes"])

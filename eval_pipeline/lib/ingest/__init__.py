@@ -24,7 +24,7 @@ from eval_pipeline.lib.ingest.files import (
     ingest_files,
     parse_file,
 )
-from eval_pipeline.lib.ingest.housekeeping import Retention, apply_retention, is_expired, prune_cache
+from eval_pipeline.lib.ingest.housekeeping import RetentionResult, apply_retention, is_expired, prune_cache
 from eval_pipeline.lib.ingest.landing import (
     cache_path,
     file_day,
@@ -47,8 +47,8 @@ from eval_pipeline.lib.ingest.readers import (
 
 __all__ = [
     "COLUMNS", "MAX_ATTRIBUTE_CHARS", "MAX_FILE_BYTES", "DayIngest", "DayResult", "FileRead", "FileResult",
-    "IngestStats", "Problem", "RawSpan", "Retention", "apply_retention", "build_day", "cache_dir", "cache_path",
-    "changed_files", "file_day", "index_unindexed", "ingest_day", "ingest_files", "is_expired", "landed_since",
-    "landing_files", "mark_stale", "normalize_checked", "normalize_span", "parse_file", "prune_cache",
-    "quarantine_share", "read_bytes", "read_file", "span_days", "stale_since",
+    "IngestStats", "Problem", "RawSpan", "RetentionResult", "apply_retention", "build_day", "cache_dir",
+    "cache_path", "changed_files", "file_day", "index_unindexed", "ingest_day", "ingest_files", "is_expired",
+    "landed_since", "landing_files", "mark_stale", "normalize_checked", "normalize_span", "parse_file",
+    "prune_cache", "quarantine_share", "read_bytes", "read_file", "span_days", "stale_since",
 ]

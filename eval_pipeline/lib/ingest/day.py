@@ -18,7 +18,7 @@ import duckdb
 
 from eval_pipeline.lib.config import Config
 from eval_pipeline.lib.ingest.files import FileResult, changed_files, index_unindexed, ingest_files
-from eval_pipeline.lib.ingest.housekeeping import Retention, apply_retention, is_expired, prune_cache
+from eval_pipeline.lib.ingest.housekeeping import RetentionResult, apply_retention, is_expired, prune_cache
 from eval_pipeline.lib.ingest.landing import clear_stale, landing_files, mark_stale
 from eval_pipeline.lib.warehouse import load_sql, transaction
 
@@ -94,7 +94,7 @@ class DayIngest:
     # other days whose traces the files read add spans to: marked for the landing sensor to run again
     stale_days: list[dt.date] = field(default_factory=list)
     cache_files_pruned: int = 0  # leftovers of killed runs deleted from the Parquet cache
-    retention: Retention = field(default_factory=Retention)
+    retention: RetentionResult = field(default_factory=RetentionResult)
 
 
 def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, *,

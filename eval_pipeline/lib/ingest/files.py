@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -277,7 +278,8 @@ def _died(path: str, exc: BaseException) -> FileResult:
 def _parsed(paths: list[str], out_dir: str, max_bytes: int, workers: int, parser: Parser) -> Iterator[FileResult]:
     """Each file's result, from ``workers`` processes. When a process dies (a crash no reader can catch),
     the files it took down are read again one at a time, so the one that kills its reader is found and
-    quarantined and the others are read."""
+    quarantined and the others are read. Any other exception is not about a file (the parser never raises on
+    one): a broken installation fails the run instead of quarantining every file."""
     if workers == 1:
         for p in paths:
             yield parser(p, out_dir, max_bytes)
@@ -291,7 +293,7 @@ def _parsed(paths: list[str], out_dir: str, max_bytes: int, workers: int, parser
             for p, fut in futures:
                 try:
                     r = fut.result()
-                except Exception as exc:
+                except BrokenProcessPool as exc:
                     failed.append((p, exc))
                     continue
                 yield r

@@ -35,7 +35,7 @@ def prune_cache(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 
 @dataclass
-class Retention:
+class RetentionResult:
     """What one retention pass dropped."""
 
     cutoff: dt.date | None = None  # spans of days before it are gone (None: retention is off)
@@ -44,12 +44,12 @@ class Retention:
     days: list[dt.date] = field(default_factory=list)
 
 
-def apply_retention(con: duckdb.DuckDBPyConnection, span_days: int, today: dt.date) -> Retention:
+def apply_retention(con: duckdb.DuckDBPyConnection, span_days: int, today: dt.date) -> RetentionResult:
     """Drop the spans of days before ``today - span_days`` and the cached Parquet of the landing files whose
     spans all started before then (``span_days`` 0: keep everything). ``raw_traces`` and what was built from it
     stay; the days are recorded in ``expired_days`` so they are never rebuilt from the little that is left."""
     if span_days <= 0:
-        return Retention()
+        return RetentionResult()
     cutoff = today - dt.timedelta(days=span_days)
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     params = {"cutoff": cutoff}
@@ -64,7 +64,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, span_days: int, today: dt.da
             con.execute(load_sql("traces/landing_files_expire"), {"source_file": source_file, "at": at})
     for _, parquet in files:
         Path(parquet).unlink(missing_ok=True)
-    return Retention(cutoff=cutoff, spans=spans, files=len(files), days=days)
+    return RetentionResult(cutoff=cutoff, spans=spans, files=len(files), days=days)
 
 
 def is_expired(con: duckdb.DuckDBPyConnection, day: dt.date) -> bool:
