@@ -128,7 +128,7 @@ def test_landing_sensor_requests_the_days_new_files_touch(tmp_path: Path) -> Non
     day_ns = b.ns(dt.datetime(2026, 11, 21, 12, 0))
     os.utime(flat, ns=(day_ns, day_ns))
     days, cursor = _sensor_ticks(landing)
-    assert days == ["2026-11-20", "2026-11-21"]
+    assert days == ["2026-11-20"]  # both files hold spans of 11-20: the day of the spans, not of the arrival
     assert _sensor_ticks(landing, cursor)[0] == []  # nothing new since
 
 

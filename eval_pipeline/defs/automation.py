@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import dagster as dg
 
@@ -29,12 +30,24 @@ def daily_eval_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 @dg.sensor(job=daily_eval, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-    """New files in the landing zone: refresh the chain for the days they touch."""
-    days, newest = ingest.landed_since(landing.dir(), int(context.cursor or 0))
+    """New files in the landing zone: refresh the chain for the days their spans touch, and for the days whose
+    traces the runs found late spans of."""
+    cursor = _cursor(context.cursor)
+    days, landed = ingest.landed_since(landing.dir(), cursor["landed"])
+    stale, marked = ingest.stale_since(landing.dir(), cursor["stale"])
     valid = set(daily_partitions.get_partition_keys())
-    for day in days:
+    for day in sorted(set(days) | set(stale)):
         if day in valid:
-            yield dg.RunRequest(run_key=f"{day}@{newest}", partition_key=day, tags={LIVE_TAG: LIVE_TRIGGER})
+            yield dg.RunRequest(run_key=f"{day}@{landed}/{marked}", partition_key=day, tags={LIVE_TAG: LIVE_TRIGGER})
         else:
-            context.log.warning("Files for %s landed, which is outside the partitions; skipped.", day)
-    context.update_cursor(str(newest))
+            context.log.warning("Spans of %s landed, which is outside the partitions; skipped.", day)
+    context.update_cursor(json.dumps({"landed": landed, "stale": marked}))
+
+
+def _cursor(text: str | None) -> dict[str, int]:
+    """The sensor's cursor: the newest landing and rebuild mark seen (an older cursor was the landing time alone)."""
+    if not text:
+        return {"landed": 0, "stale": 0}
+    if text.isdigit():
+        return {"landed": int(text), "stale": 0}
+    return json.loads(text)

@@ -62,6 +62,33 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Ingest:
+    """Reading the landing zone."""
+
+    # A file, or its decompressed content, above this size is quarantined unread (bounds a parser's memory).
+    max_file_mb: int = 256
+
+    def __post_init__(self) -> None:
+        if self.max_file_mb < 1:
+            msg = f"ingest.max_file_mb must be at least 1 (MiB), got {self.max_file_mb}."
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long span-level data is kept."""
+
+    # Spans and cached Parquet of days older than this many days are dropped (their traces, datasets, scores
+    # and dashboards are kept); 0 keeps everything.
+    span_days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.span_days < 0:
+            msg = f"retention.span_days must be 0 (keep everything) or a number of days, got {self.span_days}."
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True)
 class CustomJudge:
     """A guideline judge: an LLM judge whose rubric is ``guideline``, for the records it applies to
     (``tools``: traces that called any of them, empty for all; ``status``: 'any', 'ok' or 'error')."""
@@ -133,6 +160,8 @@ class Config:
     dataset_checks: DatasetChecks = field(default_factory=DatasetChecks)
     dev_eval: DevEval = field(default_factory=DevEval)
     quality: Quality = field(default_factory=Quality)
+    ingest: Ingest = field(default_factory=Ingest)
+    retention: Retention = field(default_factory=Retention)
     judging: Judging = field(default_factory=Judging)
     monitoring: Monitoring = field(default_factory=Monitoring)
     privacy: Privacy = field(default_factory=Privacy)

@@ -29,3 +29,17 @@ def test_config_typo_names_the_key(tmp_path: Path) -> None:
     path.write_text("sampling:\n  target_sise: 50\n")
     with pytest.raises(ValueError, match="target_sise"):
         load_config(path)
+
+
+def test_config_ingest_and_retention_settings(tmp_path: Path) -> None:
+    path = tmp_path / "eval.yaml"
+    path.write_text("ingest:\n  max_file_mb: 64\nretention:\n  span_days: 30\n")
+    config = load_config(path)
+    assert (config.ingest.max_file_mb, config.retention.span_days) == (64, 30)
+    assert (Config().ingest.max_file_mb, Config().retention.span_days) == (256, 0)  # retention is off by default
+    path.write_text("retention:\n  days: 30\n")  # defect: the key is span_days
+    with pytest.raises(ValueError, match=r"Unknown setting\(s\) \['days'\] in eval.yaml.retention"):
+        load_config(path)
+    path.write_text("ingest:\n  max_file_mb: 0\n")  # defect: no file could be read
+    with pytest.raises(ValueError, match="ingest.max_file_mb must be at least 1"):
+        load_config(path)

@@ -19,3 +19,5 @@ ALTER TABLE raw_traces ADD COLUMN IF NOT EXISTS model_usage STRUCT(model VARCHAR
 ALTER TABLE masked_traces ADD COLUMN IF NOT EXISTS model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[];
 ALTER TABLE daily_metrics ADD COLUMN IF NOT EXISTS agent_cost_usd DOUBLE;
 ALTER TABLE daily_metrics ADD COLUMN IF NOT EXISTS unpriced_models VARCHAR[];
+ALTER TABLE landing_files ADD COLUMN IF NOT EXISTS indexed BOOLEAN;
+ALTER TABLE landing_files ADD COLUMN IF NOT EXISTS expired_at TIMESTAMP;

@@ -15,7 +15,25 @@ CREATE TABLE IF NOT EXISTS landing_files (
     quarantine_count BIGINT,
     days DATE[],
     ingested_at TIMESTAMP,
-    parquet VARCHAR
+    parquet VARCHAR,
+    -- its spans are in landed_spans (NULL: a warehouse from before landed_spans; the next run adds them)
+    indexed BOOLEAN,
+    -- when retention (retention.span_days) dropped its Parquet; the file is not read again unless it changes
+    expired_at TIMESTAMP
+);
+
+-- Bookkeeping: one narrow row per landed copy of a span (which trace, parent and start, and where its full
+-- row is in the Parquet cache), so a day's rollup finds every span of its traces whatever file or day they
+-- arrived in.
+CREATE TABLE IF NOT EXISTS landed_spans (
+    source_file VARCHAR, source_index BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR,
+    start_ns BIGINT, end_ns BIGINT, span_date DATE
+);
+
+-- Bookkeeping: days whose spans retention dropped; their raw_traces (and everything built from them) are
+-- kept and no longer rebuilt.
+CREATE TABLE IF NOT EXISTS expired_days (
+    trace_date DATE PRIMARY KEY, expired_at TIMESTAMP
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (

@@ -1,6 +1,6 @@
--- Parquet of the landed files with spans starting on $day or the next day.
-SELECT parquet
+-- The Parquet of the landed files holding the spans kept for the day (day_spans.sql).
+SELECT DISTINCT parquet
 FROM landing_files
 WHERE parquet IS NOT NULL
-  AND (list_contains(days, CAST($day AS DATE)) OR list_contains(days, CAST($day AS DATE) + 1))
-ORDER BY source_file;
+  AND source_file IN (SELECT source_file FROM day_spans)
+ORDER BY parquet;

@@ -1,6 +1,8 @@
--- The landed copy kept for each (trace_id, span_id) of the traces whose root started on $day, and
--- the trace's root. The root is the span without a parent, or whose parent is not in the trace
--- (partial export, sampling); among several candidates the earliest start wins.
+-- The landed copy kept for each (trace_id, span_id) of the traces whose root started on $day, and the
+-- trace's root. The root is the span without a parent (the earliest, if a broken exporter sent several);
+-- only when there is none, the earliest span whose parent is not in the trace (partial export, sampling).
+-- So a child stamped before its root by a skewed clock, or a child whose own parent was lost, joins the
+-- root's trace and day whatever the skew.
 CREATE OR REPLACE TEMP TABLE day_spans AS
 WITH dedup AS (
     SELECT *
@@ -14,7 +16,8 @@ roots AS (
     FROM dedup AS d
     LEFT JOIN dedup AS p ON p.trace_id = d.trace_id AND p.span_id = d.parent_span_id
     WHERE d.parent_span_id IS NULL OR p.span_id IS NULL
-    QUALIFY row_number() OVER (PARTITION BY d.trace_id ORDER BY d.start_ns, d.span_id) = 1
+    QUALIFY row_number() OVER (PARTITION BY d.trace_id
+                               ORDER BY d.parent_span_id IS NOT NULL, d.start_ns, d.span_id) = 1
 )
 SELECT d.source_file, d.source_index, r.root_span_id
 FROM dedup AS d

@@ -21,8 +21,9 @@ def raw_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, landing:
                settings: Settings):
     """Read new or changed landing-zone files, then rebuild the day's traces and spans."""
     day = context.partition_time_window.start.date()
+    config = settings.config()
     with warehouse.get_connection() as con:
-        r = ingest.ingest_day(con, landing.dir(), day, log=context.log)
+        r = ingest.ingest_day(con, landing.dir(), day, log=context.log, config=config)
     yield dg.MaterializeResult(
         asset_key="raw_traces",
         metadata={
@@ -34,8 +35,12 @@ def raw_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, landing:
             "quarantined": r.quarantined,
             "quarantined_this_run": r.quarantined_this_run,
             "quarantine_share": r.quarantine_share,
-            "quarantine_share_threshold": settings.config().quality.max_quarantine_share,
+            "quarantine_share_threshold": config.quality.max_quarantine_share,
             "conventions": dg.MetadataValue.md(md_table(["convention", "traces"], r.conventions)),
+            "rebuilt": r.rebuilt,
+            "days_marked_for_rebuild": dg.MetadataValue.json([d.isoformat() for d in r.stale_days]),
+            "cache_files_pruned": r.cache_files_pruned,
+            "retention_spans_dropped": r.retention.spans,
             "seconds": round(r.seconds, 2),
         },
     )

@@ -1,20 +1,25 @@
 """The day rollup: a day's ``spans`` and ``raw_traces`` rebuilt with SQL from the Parquet cache, and the day's
 figures (conventions seen, statuses, quarantine share) that the ``raw_traces`` asset shows.
 
-A day is rebuilt from every landed span of the traces whose root started that day, so spans arriving late or
-in other files are joined and duplicates are stored once. :func:`ingest_day` is the whole step: read what
-changed in the landing zone, roll the day up, count.
+A day is rebuilt from every landed span of the traces whose root started that day (found through
+``landed_spans``, whatever file or day they arrived in), so a trace is on one day only, spans arriving late or in
+other files are joined and duplicates are stored once. :func:`ingest_day` is the whole step: prune what killed
+runs left, read what changed in the landing zone, mark the other days whose traces the new files change, roll
+the day up (unless retention expired it), apply retention, count.
 """
 
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from eval_pipeline.lib.ingest.files import FileResult, changed_files, ingest_files, landing_files
+from eval_pipeline.lib.config import Config
+from eval_pipeline.lib.ingest.files import FileResult, changed_files, index_unindexed, ingest_files
+from eval_pipeline.lib.ingest.housekeeping import RetentionResult, apply_retention, is_expired, prune_cache
+from eval_pipeline.lib.ingest.landing import clear_stale, landing_files, mark_stale
 from eval_pipeline.lib.warehouse import load_sql, transaction
 
 _LOG = logging.getLogger(__name__)
@@ -30,10 +35,9 @@ class DayResult:
 def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
     """Replace exactly this day's rows of ``spans`` and ``raw_traces`` from the landed spans.
 
-    Reads the Parquet of the files with spans starting on the day or the next one (a trace that
-    crosses midnight has spans on both).
+    The day's traces are those whose root started on it; each is built from every landed span of the trace
+    (``landed_spans``), whatever file or day the span arrived in, so a trace is stored on one day only.
     """
-    files = [f for (f,) in con.execute(load_sql("traces/day_files"), {"day": day}).fetchall()]
     # The day's spans carry long JSON texts: ZSTD stores them in a third of the space the automatic
     # choice (FSST) takes, in half the time (bench/ingest.py). The setting must hold through COMMIT,
     # where DuckDB compresses what the transaction wrote.
@@ -42,13 +46,13 @@ def build_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayResult:
         with transaction(con):
             con.execute(load_sql("traces/spans_delete_day"), {"day": day})
             con.execute(load_sql("traces/raw_traces_delete_day"), {"day": day})
-            if not files:
-                return DayResult(traces=0, spans=0, duplicate_spans=0)
-            params = {"day": day, "files": files}
-            con.execute(load_sql("traces/day_candidates"), params)
+            con.execute(load_sql("traces/day_candidates"), {"day": day})
             con.execute(load_sql("traces/day_spans"), {"day": day})
-            con.execute(load_sql("traces/spans_insert"), params)
-            con.execute(load_sql("traces/raw_traces_insert"), params)
+            files = [f for (f,) in con.execute(load_sql("traces/day_files")).fetchall()]
+            if files:
+                params = {"day": day, "files": files}
+                con.execute(load_sql("traces/spans_insert"), params)
+                con.execute(load_sql("traces/raw_traces_insert"), params)
     finally:
         con.execute("PRAGMA force_compression = 'auto'")
     landed, n_spans, n_traces = con.execute(load_sql("traces/day_counts"), {"day": day}).fetchall()[0]
@@ -75,7 +79,7 @@ class DayIngest:
     files_by_format: dict[str, int]
     spans_read_this_run: int
     quarantined_this_run: int
-    # the day as rebuilt
+    # the day as rebuilt (or kept: retention dropped its spans)
     traces: int
     spans: int
     duplicate_spans: int
@@ -86,13 +90,26 @@ class DayIngest:
     spans_read: int
     quarantine_share: float
     seconds: float
+    rebuilt: bool = True
+    # other days whose traces the files read add spans to: marked for the landing sensor to run again
+    stale_days: list[dt.date] = field(default_factory=list)
+    cache_files_pruned: int = 0  # leftovers of killed runs deleted from the Parquet cache
+    retention: RetentionResult = field(default_factory=RetentionResult)
 
 
 def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, *,
-               log: logging.Logger | None = None, workers: int | None = None) -> DayIngest:
-    """Read the new or changed files of the landing zone into the cache, rebuild ``day``, and count."""
+               log: logging.Logger | None = None, workers: int | None = None, config: Config | None = None,
+               today: dt.date | None = None) -> DayIngest:
+    """Read the new or changed files of the landing zone into the cache, rebuild ``day``, mark the other days
+    the new files change, apply retention, and count."""
     log = log or _LOG
+    config = config or Config()
     t0 = time.monotonic()
+    started_ns = time.time_ns()
+    pruned, pruned_bytes = prune_cache(con)
+    if pruned:
+        log.info("pruned %d file(s), %.1f MB, left in the Parquet cache by killed runs", pruned, pruned_bytes / 1e6)
+    index_unindexed(con)
     if not landing_dir.is_dir():
         log.warning("Landing zone %s does not exist; no traces to read.", landing_dir)
     todo = changed_files(con, landing_files(landing_dir))
@@ -103,8 +120,31 @@ def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, 
         if i % step == 0 or i == n:
             log.info("read %d/%d files (last: %d spans, %d problems)", i, n, r.span_count, len(r.problems))
 
-    stats = ingest_files(con, todo, workers=workers, progress=progress)
-    rollup = build_day(con, day)
+    stats = ingest_files(con, todo, workers=workers, progress=progress, max_bytes=config.ingest.max_file_mb << 20)
+    stale = []
+    if stats.files:
+        stale = [d for (d,) in con.execute(load_sql("traces/stale_days"), {"day": day, "files": stats.files})
+                 .fetchall()]
+        if stale:
+            log.info("the files read add spans to traces of %s: marked for a rebuild", ", ".join(map(str, stale)))
+            try:
+                mark_stale(landing_dir, stale)
+            except OSError as exc:
+                log.warning("Could not mark %s for a rebuild in %s (%s); run those days again to include the late "
+                            "spans.", ", ".join(map(str, stale)), landing_dir, exc)
+    rebuilt = not is_expired(con, day)
+    if rebuilt:
+        rollup = build_day(con, day)
+        clear_stale(landing_dir, day, started_ns)
+    else:
+        log.warning("%s: retention (retention.span_days) dropped this day's spans; its traces are kept as they "
+                    "are, not rebuilt.", day)
+        rollup = DayResult(traces=con.execute(load_sql("traces/raw_traces_count"), {"day": day}).fetchall()[0][0],
+                           spans=0, duplicate_spans=0)
+    retention = apply_retention(con, config.retention.span_days, today or dt.datetime.now(dt.UTC).date())
+    if retention.spans or retention.files:
+        log.info("retention: dropped %d span(s) of days before %s and the cache of %d file(s)", retention.spans,
+                 retention.cutoff, retention.files)
     quarantined, spans_read, share = quarantine_share(con, day)
     conventions = con.execute(load_sql("traces/raw_traces_conventions"), {"day": day}).fetchall()
     statuses = dict(con.execute(load_sql("traces/raw_traces_statuses"), {"day": day}).fetchall())
@@ -115,4 +155,5 @@ def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, 
         day=day, files_read=stats.files_read, files_by_format=stats.by_format, spans_read_this_run=stats.spans,
         quarantined_this_run=stats.quarantined, traces=rollup.traces, spans=rollup.spans,
         duplicate_spans=rollup.duplicate_spans, error_traces=statuses.get("error", 0), conventions=conventions,
-        quarantined=quarantined, spans_read=spans_read, quarantine_share=share, seconds=seconds)
+        quarantined=quarantined, spans_read=spans_read, quarantine_share=share, seconds=seconds, rebuilt=rebuilt,
+        stale_days=stale, cache_files_pruned=pruned, retention=retention)

@@ -16,7 +16,12 @@ from typing import Any
 
 import orjson
 
-from eval_pipeline.lib.ingest.readers import RawSpan
+from eval_pipeline.lib.ingest.records import Problem, RawSpan, describe
+from eval_pipeline.lib.ingest.text import compact as _compact
+from eval_pipeline.lib.ingest.text import content_text as _content_text
+from eval_pipeline.lib.ingest.text import decode as _decode
+from eval_pipeline.lib.ingest.text import messages as _messages
+from eval_pipeline.lib.ingest.text import text_of
 
 SPAN_TYPES = ("agent", "llm", "tool", "retriever", "embedding", "chain", "other")
 
@@ -35,6 +40,9 @@ _NAME_PREFIX = (
     ("text_completion", "llm"), ("generate_content", "llm"), ("embeddings", "embedding"),
     ("retrieval", "retriever"), ("invoke_workflow", "chain"), ("agent run", "agent"), ("running tool", "tool"),
 )
+_INT64 = 1 << 63
+# Keys that, together, make a span a tool call when nothing else says what the span is.
+_TOOL_CALL_KEYS = frozenset({"gen_ai.tool.name", "gen_ai.tool.call.id"})
 _PROVIDER_ALIASES = {"vertex_ai": "gcp.vertex_ai", "gemini": "gcp.gemini", "az.ai.openai": "azure.ai.openai"}
 
 # Where each canonical field is read from: attribute keys, ranked, first non-empty wins. A convention that
@@ -102,122 +110,12 @@ COLUMNS = (
 )
 
 
-def _decode(value: Any) -> Any:
-    """Decode JSON-in-a-string defensively (up to twice: MLflow and Langfuse double-encode)."""
-    for _ in range(2):
-        if not isinstance(value, str):
-            return value
-        s = value.lstrip()
-        if not s or s[0] not in '{["':
-            return value
-        try:
-            value = orjson.loads(s)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
     for k in keys:
         v = attrs.get(k)
         if v is not None and v != "" and v != []:
             return v
     return None
-
-
-def _compact(value: Any) -> str | None:
-    """Structured values as compact JSON with sorted keys; text stays text."""
-    value = _decode(value)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def _content_text(content: Any) -> str | None:
-    """Text of a message's content: a string, or a list of parts (GenAI, OpenAI, Vercel shapes)."""
-    content = _decode(content)
-    if content is None:
-        return None
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = []
-        for part in content:
-            if isinstance(part, str):
-                texts.append(part)
-            elif isinstance(part, dict):
-                t = part.get("type")
-                if t in (None, "text", "input_text", "output_text"):
-                    txt = part.get("content", part.get("text"))
-                    if isinstance(txt, str):
-                        texts.append(txt)
-        return "\n".join(texts) if texts else None
-    if isinstance(content, dict):
-        return _content_text(content.get("content", content.get("text")))
-    return str(content)
-
-
-def _message_text(msg: dict[str, Any]) -> str | None:
-    if "parts" in msg:
-        return _content_text(msg["parts"])
-    return _content_text(msg.get("content"))
-
-
-def _messages(value: Any) -> list[dict[str, Any]] | None:
-    """A list of role-tagged messages, if the value is (or wraps) one."""
-    if value is None:
-        return None
-    value = _decode(value)
-    if isinstance(value, dict):
-        if isinstance(value.get("messages"), list):
-            value = value["messages"]
-        elif isinstance(value.get("choices"), list):
-            value = [c.get("message", c) for c in value["choices"] if isinstance(c, dict)]
-        elif "role" in value:
-            value = [value]
-        else:
-            return None
-    if isinstance(value, list) and value and all(isinstance(m, dict) and "role" in m for m in value):
-        return value
-    return None
-
-
-_TEXT_KEYS = ("input", "query", "question", "prompt", "user_input", "text", "content", "output",
-              "answer", "response", "result", "final_output", "outputs", "inputs")
-
-
-def text_of(value: Any, role: str) -> str | None:
-    """Readable text of an input (``role='user'``) or output (``role='assistant'``) value."""
-    value = _decode(value)
-    if value is None or value == [] or value == {}:
-        return None
-    if isinstance(value, str):
-        return value
-    msgs = _messages(value)
-    if msgs is not None:
-        for m in reversed(msgs):
-            if m.get("role") == role:
-                txt = _message_text(m)
-                if txt:
-                    return txt
-        if role == "assistant":
-            return None  # an input-only message list has no output text
-        return _message_text(msgs[-1])
-    if isinstance(value, dict):
-        if set(value) == {"args", "kwargs"}:
-            # Traceloop's call wrapper: the first positional argument, else the keyword arguments.
-            args = value["args"] if isinstance(value["args"], list) else [value["args"]]
-            return text_of(args[0], role) if args else text_of(value["kwargs"], role)
-        for k in _TEXT_KEYS:
-            if k in value:
-                txt = text_of(value[k], role)
-                if txt:
-                    return txt
-        if len(value) == 1:
-            return text_of(next(iter(value.values())), role)
-    return _compact(value)
 
 
 def _unflatten(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
@@ -266,12 +164,14 @@ def _event_messages(events: list[dict[str, Any]]) -> tuple[list[dict], list[dict
 
 
 def _int_or_none(v: Any) -> int | None:
+    """A count as a 64-bit integer, or None when it is not one."""
     if v is None or isinstance(v, bool):
         return None
     try:
-        return int(v)
-    except (TypeError, ValueError):
+        out = int(v)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return out if -_INT64 <= out < _INT64 else None
 
 
 def _span_type(attrs: dict[str, Any], name: str) -> str:
@@ -290,6 +190,9 @@ def _span_type(attrs: dict[str, Any], name: str) -> str:
                     return "other"
     if attrs.get("llm.request.type"):
         return "llm"
+    if _TOOL_CALL_KEYS <= attrs.keys():
+        # A tool call that names itself but not its operation (Koog writes its tool spans so).
+        return "tool"
     op_id = attrs.get("ai.operationId")
     if isinstance(op_id, str):
         if op_id.endswith((".doGenerate", ".doStream")):
@@ -446,8 +349,8 @@ def normalize_span(s: RawSpan) -> tuple:
 
     return (
         s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, span_type, s.start_ns, s.end_ns,
-        status, None if error_type is None else str(error_type), error_message,
-        s.resource.get("service.name"), None if model is None else str(model),
+        status, _str(error_type), _str(error_message),
+        _str(s.resource.get("service.name")), None if model is None else str(model),
         None if provider is None else str(provider), input_tokens, output_tokens,
         None if input_text is None else str(input_text), None if output_text is None else str(output_text),
         None if tool_name is None else str(tool_name), None if tool_call_id is None else str(tool_call_id),
@@ -455,6 +358,37 @@ def normalize_span(s: RawSpan) -> tuple:
         None if session_id is None else str(session_id), None if user_id is None else str(user_id),
         conventions, orjson.dumps(a), orjson.dumps(s.events) if s.events else b"[]",
         _resource_json(s.resource), s.scope_name,
+    )
+
+
+def _str(v: Any) -> str | None:
+    return None if v is None else v if isinstance(v, str) else _compact(v)
+
+
+def normalize_checked(s: RawSpan) -> tuple[tuple | None, Problem | None]:
+    """The canonical row of a span, never an exception: a span whose content cannot be interpreted is kept
+    with its ids, times, name, status and raw attributes (and a problem says so); one that cannot even be
+    encoded is dropped with a problem."""
+    try:
+        return normalize_span(s), None
+    except Exception as exc:
+        reason = describe(exc)
+    try:
+        row = _bare_row(s)
+    except Exception as exc:
+        return None, Problem(s.position, f"span {s.span_id} could not be normalised ({reason}) nor stored "
+                                         f"({describe(exc)}); dropped")
+    return row, Problem(s.position, f"span {s.span_id}: its content could not be interpreted ({reason}); kept "
+                                    "with its ids, times, name, status and raw attributes only")
+
+
+def _bare_row(s: RawSpan) -> tuple:
+    status = "error" if s.status_code == 2 else ("ok" if s.status_code == 1 else "unset")
+    return (
+        s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, "other", s.start_ns, s.end_ns, status, None,
+        _str(s.status_message), _str(s.resource.get("service.name")), None, None, None, None, None, None, None,
+        None, None, None, None, None, None, [], orjson.dumps(s.attributes), orjson.dumps(s.events),
+        orjson.dumps(s.resource), s.scope_name,
     )
 
 

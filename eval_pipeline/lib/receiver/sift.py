@@ -233,8 +233,9 @@ def _attributes(items: Any, where: str) -> None:
         if not isinstance(kv, dict):
             raise _Reject(f"an attribute of the {where} is not an object")
         key = kv.get("key")
-        if not isinstance(key, str | None):
-            raise _Reject(f"an attribute key of the {where} is not a string")
+        if not isinstance(key, str):
+            # The readers drop (and quarantine) an attribute without a text key: refused here instead.
+            raise _Reject(f"an attribute key of the {where} is missing or not a string")
         problem = _value_problem(kv.get("value"), 0)
         if problem:
             raise _Reject(f"{where} attribute {str(key)[:64]!r} {problem}")

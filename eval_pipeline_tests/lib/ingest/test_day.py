@@ -125,3 +125,18 @@ def test_ingest_day_without_a_landing_zone_builds_an_empty_day(tmp_path: Path,
         r = ingest.ingest_day(con, tmp_path / "missing", DAY)
     assert (r.files_read, r.traces, r.spans, r.conventions, r.quarantine_share) == (0, 0, 0, [], 0.0)
     assert "does not exist" in caplog.text
+
+
+def test_build_day_tool_spans_without_an_operation_name_are_tool_calls(paths: tuple[Path, Path]) -> None:
+    db, landing = paths
+    tid = b.new_trace_id()
+    spans = agent_trace(tid, T)
+    spans[2]["attributes"] = b.attrs({"gen_ai.tool.name": "track_parcel", "gen_ai.tool.call.id": "call_7",
+                                      "input.value": '{"id": "P1"}', "output.value": "in transit"})  # Koog's form
+    spans[2]["name"] = "tool.call"
+    write(landing / "koog.json", spans)
+    run_day(db, landing)
+    row = rows(db, "SELECT tool_path, tool_calls FROM raw_traces")[0]
+    assert row["tool_path"] == ["track_parcel"]
+    assert row["tool_calls"] == [{"name": "track_parcel", "arguments": '{"id":"P1"}', "result": "in transit",
+                                  "status": "error"}]

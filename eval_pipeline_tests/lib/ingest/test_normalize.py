@@ -122,6 +122,9 @@ TOOL_FORMS = {
     "traceloop": ({"traceloop.span.kind": "tool", "traceloop.entity.name": "search_orders",
                    "traceloop.entity.input": orjson.dumps(ARGS).decode(),
                    "traceloop.entity.output": orjson.dumps(RESULT).decode()}, "search_orders.tool"),
+    # Koog: the tool's name and call id, its input and output, and no gen_ai.operation.name
+    "koog": ({"gen_ai.tool.name": "search_orders", "gen_ai.tool.call.id": "call_1",
+              "input.value": orjson.dumps(ARGS).decode(), "output.value": orjson.dumps(RESULT).decode()}, "tool.call"),
 }
 
 
@@ -133,6 +136,17 @@ def test_normalize_tool_call_same_canonical_row_in_every_convention(form: str) -
     assert row["tool_name"] == "search_orders"
     assert orjson.loads(row["tool_arguments"]) == ARGS
     assert orjson.loads(row["tool_result"]) == RESULT
+
+
+@pytest.mark.parametrize(("attributes", "span_type"), [
+    ({"gen_ai.tool.name": "search_orders"}, "other"),  # a name alone is no call
+    ({"gen_ai.operation.name": "chat", "gen_ai.tool.name": "search_orders", "gen_ai.tool.call.id": "call_1"},
+     "llm"),  # the operation says what the span is
+    ({"openinference.span.kind": "AGENT", "gen_ai.tool.name": "x", "gen_ai.tool.call.id": "c"}, "agent"),
+])
+def test_normalize_tool_name_and_call_id_make_a_tool_only_when_nothing_else_says(attributes: dict,
+                                                                                  span_type: str) -> None:
+    assert _row(attributes, name="step")["span_type"] == span_type
 
 
 DOCS = ["Refunds take 5 days.", "Orders ship from Berlin."]

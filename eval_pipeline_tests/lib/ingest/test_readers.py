@@ -176,7 +176,7 @@ def test_read_bytes_protobuf_that_starts_like_json_is_read_as_protobuf(first_byt
     req = ExportTraceServiceRequest()
     rs = req.resource_spans.add()
     span = rs.scope_spans.add().spans.add()
-    span.trace_id, span.span_id, span.start_time_unix_nano = bytes(range(1, 17)), bytes(range(1, 9)), 1
+    span.trace_id, span.span_id, span.start_time_unix_nano = bytes(range(1, 17)), bytes(range(1, 9)), b.ns(T0)
     while len(rs.SerializeToString()) < first_byte[0]:
         span.name += "x"
     data = req.SerializeToString()

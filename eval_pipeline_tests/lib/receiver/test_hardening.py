@@ -70,6 +70,7 @@ def test_receiver_rejects_spans_that_would_poison_ingestion(tmp_path: Path) -> N
         rc.span_json(attributes=[{"key": "n", "value": {"intValue": str(10**30)}}]),  # defect: int over 64 bits
         rc.span_json(events=[{"name": "e", "timeUnixNano": str(2**64 + 5)}]),  # defect: event time out of range
         rc.span_json(status="x"),  # defect: status of the wrong shape
+        rc.span_json(attributes=[{"key": None, "value": {"stringValue": "v"}}]),  # defect: attribute without a key
         5,  # defect: not a span at all
     ]
     with rc.running(tmp_path) as server:
