@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from eval_pipeline.lib.judging.catalog import LLMJudge
 from eval_pipeline.lib.judging.prices import Prices
-from eval_pipeline.lib.judging.prompts import RESPONSE_FORMAT, build_messages, parse_answer
+from eval_pipeline.lib.judging.prompts import build_messages, parse_answer, response_format
 from eval_pipeline.lib.judging.settings import JudgeSettings
 from eval_pipeline.lib.judging.verdict import (
     BUDGET_EXHAUSTED,
     CALL_FAILED,
+    JUDGE_ABSTAINED,
     REFUSED,
     RETRIES_EXHAUSTED,
     TIMEOUT,
@@ -240,7 +241,7 @@ async def judge_call(call: Call, session: Session) -> None:
                             timeout=settings.judging.timeout_s,
                             num_retries=0,
                             max_retries=0,
-                            response_format=RESPONSE_FORMAT,
+                            response_format=response_format(spec.answer),
                             **options,
                         ),
                         timeout=deadline_s,
@@ -330,9 +331,11 @@ def _verdict_from_response(
     message = response.choices[0].message if getattr(response, "choices", None) else None
     content = getattr(message, "content", None)
     refusal = getattr(message, "refusal", None)
-    answer = parse_answer(content)
+    answer = parse_answer(content, spec.answer)
     if answer is not None:
-        verdict, rationale, reason = answer.verdict, answer.rationale.strip(), None
+        # The judge may say it cannot tell: an abstention, kept with its rationale, never a pass.
+        reason = JUDGE_ABSTAINED if answer.verdict == "unknown" else None
+        verdict, rationale = answer.verdict, answer.rationale.strip()
     elif refusal:
         verdict, rationale, reason = "unknown", "the judge refused to answer", REFUSED
     else:
