@@ -106,7 +106,7 @@ def judge_records(
     llm_names = [name for name in dict.fromkeys(judges) if name in catalog]
     llm_verdicts: dict[str, list[Verdict]] = {}
     if llm_names and records:
-        llm_verdicts = _run_sync(_run_llm_judges(records, [catalog[n] for n in llm_names], settings, lookup, run))
+        llm_verdicts = run_sync(_run_llm_judges(records, [catalog[n] for n in llm_names], settings, lookup, run))
     for name in judges:
         if name in CODE_JUDGES:
             run.verdicts.extend(CODE_JUDGES[name](record, settings.judging) for record in records)
@@ -218,7 +218,7 @@ def _cached(call: Call, model: str | None, parameters: str, hit: Mapping[str, An
     )
 
 
-def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
+def run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
