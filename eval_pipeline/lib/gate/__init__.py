@@ -16,11 +16,12 @@ from pathlib import Path
 
 from eval_pipeline.lib.config import Config
 from eval_pipeline.lib.gate.candidates import CandidateSpec, spec_from_config
+from eval_pipeline.lib.gate.compare import points
 from eval_pipeline.lib.gate.errors import GateSetupError
 from eval_pipeline.lib.gate.page import write_page
 from eval_pipeline.lib.gate.run import GateOptions, GateRun, run_gate
 from eval_pipeline.lib.gate.store import write_gate
-from eval_pipeline.lib.gate.summary import summary_lines
+from eval_pipeline.lib.gate.summary import interval, summary_lines
 from eval_pipeline.lib.judging import Endpoint
 from eval_pipeline.lib.judging.day import Connect
 
@@ -36,5 +37,5 @@ def gate(config: Config, endpoint: Endpoint, spec: CandidateSpec, *, connect: Co
     return run
 
 
-__all__ = ["CandidateSpec", "GateOptions", "GateRun", "GateSetupError", "gate", "run_gate", "spec_from_config",
-           "summary_lines", "write_gate", "write_page"]
+__all__ = ["CandidateSpec", "GateOptions", "GateRun", "GateSetupError", "gate", "interval", "points", "run_gate",
+           "spec_from_config", "summary_lines", "write_gate", "write_page"]

@@ -15,6 +15,7 @@ it a recorded failure.
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import importlib
 import inspect
 import json
@@ -38,17 +39,10 @@ _NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
-class CandidateSpec:
-    """How to reach a candidate: exactly one of ``model``, ``fn`` or ``url``; ``name`` labels its gates
-    (default: derived from the target)."""
-
-    name: str = ""
-    model: str = ""
-    api_base: str = ""
-    api_key: str = ""
-    system_prompt_file: str = ""
-    fn: str = ""
-    url: str = ""
+class CandidateSpec(GateCandidate):
+    """How to reach a candidate (the fields of a ``gate.candidates`` entry): exactly one of ``model``, ``fn``
+    or ``url``; ``name`` labels its gates (default: derived from the target). A litellm candidate's key
+    is ``EVAL_CANDIDATE_API_KEY`` or the provider's usual variable; a local server needs none."""
 
     @property
     def kind(self) -> str:
@@ -72,8 +66,7 @@ class CandidateSpec:
 
 def spec_from_config(candidate: GateCandidate) -> CandidateSpec:
     """A candidate declared under ``gate.candidates`` in the YAML config."""
-    return CandidateSpec(name=candidate.name, model=candidate.model, api_base=candidate.api_base,
-                         system_prompt_file=candidate.system_prompt_file, fn=candidate.fn, url=candidate.url)
+    return CandidateSpec(**dataclasses.asdict(candidate))
 
 
 @dataclass(frozen=True)
@@ -135,7 +128,7 @@ class LiteLLMCandidate:
     def __init__(self, spec: CandidateSpec, judging: Judging) -> None:
         self.spec = spec
         self.system_prompt = _system_prompt(spec.system_prompt_file)
-        api_key = spec.api_key or os.environ.get("EVAL_CANDIDATE_API_KEY") or None
+        api_key = os.environ.get("EVAL_CANDIDATE_API_KEY") or None
         if api_key is None and spec.api_base and spec.model.startswith("openai/") \
                 and not os.environ.get("OPENAI_API_KEY"):
             api_key = "no-key-needed"  # a local OpenAI-compatible server; the client refuses to send without one

@@ -175,18 +175,24 @@ def _judge(run: GateRun, config: Config, settings: JudgeSettings, connect: Conne
         run.curated_verdicts[judge] = verdicts[2 * p:]
     if not (config.gate.pairwise and settings.endpoint.model):
         return
-    pairs = [{"trace_id": r.record_id, "request": r.request, "response_1": first, "response_2": second}
-             for order in (0, 1) for r in production
-             for first, second in [_ordered((r.production or {}).get("response"), answers[r.record_id].response,
-                                            order)]]
+    # Identical responses are a tie without a call; the others are asked in both orders.
+    both = [((r.production or {}).get("response"), answers[r.record_id].response) for r in production]
+    differ = [i for i, (prod, cand) in enumerate(both) if prod != cand]
+    pairs = [{"trace_id": production[i].record_id, "request": production[i].request,
+              "response_1": both[i][order], "response_2": both[i][1 - order]} for order in (0, 1) for i in differ]
     compared = judge_records(pairs, [PAIRWISE_JUDGE.name], _remaining(settings, spent + scored.cost_usd),
                              lookup=lookup, extra={PAIRWISE_JUDGE.name: PAIRWISE_JUDGE})
     run.judge_runs.append(compared)
-    run.pairwise_verdicts = (compared.verdicts[:p], compared.verdicts[p:])
+    orders: tuple[list[Verdict], list[Verdict]] = ([_tie(r.record_id) for r in production],
+                                                   [_tie(r.record_id) for r in production])
+    for k, i in enumerate(differ):
+        orders[0][i], orders[1][i] = compared.verdicts[k], compared.verdicts[len(differ) + k]
+    run.pairwise_verdicts = orders
 
 
-def _ordered(prod: str | None, cand: str | None, order: int) -> tuple[str | None, str | None]:
-    return (prod, cand) if order == 0 else (cand, prod)
+def _tie(record_id: str) -> Verdict:
+    return Verdict(PAIRWISE_JUDGE.name, "tie", "the two responses are identical", None,  # type: ignore[arg-type]
+                   None, PAIRWISE_JUDGE.prompt_version, None, None, 0.0, None, trace_id=record_id)
 
 
 def _judges_failed(run: GateRun, settings: JudgeSettings) -> bool:

@@ -22,7 +22,7 @@ def write_gate(con: duckdb.DuckDBPyConnection, run: GateRun) -> None:
         insert_rows(con, "gate/release_gate_verdicts_insert", "rows", verdict_rows(run))
         insert_rows(con, "judging/judge_cache_insert", "new_judgements", run.cache_rows())
         for source in sorted({p.source_file for p in run.inputs.problems}):
-            con.execute(load_sql("traces/quarantine_delete_file"), [source])
+            con.execute(load_sql("traces/quarantine_delete_file"), {"source_file": source})
         if run.inputs.problems:
             con.executemany(load_sql("traces/quarantine_insert"),
                             [[p.source_file, p.position, p.reason, p.excerpt, run.gated_at]
