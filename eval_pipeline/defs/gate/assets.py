@@ -23,6 +23,10 @@ class ReleaseGateConfig(dg.Config):
 
 
 def _candidate(config: ReleaseGateConfig, settings: Settings, name: str) -> gate.CandidateSpec:
+    if not name or gate.CandidateSpec(name=name).label() != name:
+        msg = (f"The partition key's candidate name {name!r} must be letters, digits, '_', '.' or '-' after "
+               "'<dataset version>:'; add a partition such as 3ad8ed00c3cc89ee:my-candidate.")
+        raise dg.Failure(description=msg)
     given = gate.CandidateSpec(name=name, model=config.candidate_model, api_base=config.candidate_api_base,
                                system_prompt_file=config.candidate_system_prompt, fn=config.candidate_fn,
                                url=config.candidate_url)

@@ -93,9 +93,9 @@ class CandidateHTTPError(Exception):
 
 
 def parse_output(out: Any) -> Answer:
-    """A callable's or HTTP endpoint's answer: the response text, or a mapping with ``response`` (text or
-    null) and optionally ``tool_calls``."""
-    if isinstance(out, str):
+    """A callable's or HTTP endpoint's answer: the response text (None: the agent gave no final answer), or
+    a mapping with ``response`` (text or null) and optionally ``tool_calls``."""
+    if out is None or isinstance(out, str):
         return Answer(out)
     if not isinstance(out, Mapping) or "response" not in out:
         msg = (f"the candidate returned {type(out).__name__}; return the response text or an object with "

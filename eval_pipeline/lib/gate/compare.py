@@ -109,8 +109,9 @@ def compare_judge(judge: str, prod: Sequence[Verdict], cand: Sequence[Verdict], 
             strata.append((stratum, est))
     strata.sort(key=lambda s: (s[1].value, s[1].low))
     verdict = judge_verdict(diff, margin)
+    discordant = float(weights[keep][filled[keep] != y_prod[keep]].sum() / weights[keep].sum()) if keep.any() else 0.0
     return JudgeComparison(judge, diff, rates[0], rates[1], verdict, cand_unknown, int(skipped.sum()),
-                           strata, None if verdict == "pass" else records_needed(diff, margin))
+                           strata, None if verdict == "pass" else records_needed(diff, margin, discordant))
 
 
 def judge_verdict(diff: stats.Estimate | None, margin: float) -> str:
@@ -121,14 +122,17 @@ def judge_verdict(diff: stats.Estimate | None, margin: float) -> str:
     return "fail" if diff.value < -margin else "inconclusive"
 
 
-def records_needed(diff: stats.Estimate | None, margin: float) -> int | None:
-    """About how many records would let a candidate as good as production pass 80 % of the time, at the
-    share of records on which the two verdicts differed here: the interval's half-width shrinks with the
-    square root of the records, and must fall to margin * 1.96 / (1.96 + 0.84)."""
-    if diff is None or margin <= 0 or diff.high <= diff.low:
+def records_needed(diff: stats.Estimate | None, margin: float, discordant: float) -> int | None:
+    """About how many records would let a candidate as good as production pass 80 % of the time, given the
+    weighted share of records on which the two verdicts differed here (``discordant``) and this design's
+    ratio of records to effective size. The paired interval's half-width is about
+    t sqrt(discordant / n*) + t / n* (the second term from the interval's adjustment, which alone sets
+    the width when no verdict differs); the gate needs (t + 0.84) sqrt(discordant / n*) + t / n* <= margin."""
+    if diff is None or margin <= 0 or diff.n_eff <= 0:
         return None
-    half = (diff.high - diff.low) / 2
-    return math.ceil(diff.n * (half * (_Z + _Z_POWER) / (_Z * margin)) ** 2)
+    b = (_Z + _Z_POWER) * math.sqrt(max(discordant, 0.0))
+    x = (-b + math.sqrt(b * b + 4 * _Z * margin)) / (2 * _Z)  # 1 / sqrt(n*) at the boundary
+    return math.ceil(diff.n / diff.n_eff / (x * x) - 1e-6)  # not one more for a rounding error
 
 
 def curated_results(judges: Sequence[str], verdicts: dict[str, Sequence[Verdict]],

@@ -117,7 +117,9 @@ def run_gate(config: Config, endpoint: Endpoint, spec: CandidateSpec, *, connect
     run = GateRun(f"{gated_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}", gated_at, spec, inputs, margin, judges,
                   endpoint.model)
     settings = judge_settings(config, endpoint, seed=f"gate/{inputs.dataset_version}/{spec.label()}")
-    run.calls = call_candidate(candidate, inputs.records, config.judging, settings.budget_usd, key, config.privacy)
+    # Only a model's calls have a price; the others must not wait on the budget's one-call-at-a-time start.
+    budget = settings.budget_usd if spec.kind == "litellm" else None
+    run.calls = call_candidate(candidate, inputs.records, config.judging, budget, key, config.privacy)
     if not _candidate_answered(run):
         return run
     _judge(run, config, settings, connect)

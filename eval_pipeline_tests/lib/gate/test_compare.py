@@ -27,9 +27,21 @@ def test_identical_verdicts_on_enough_records_pass_and_too_few_are_inconclusive(
     assert many.difference.low > -0.02
     assert (few.verdict, few.difference.value) == ("inconclusive", 0.0)
     assert few.difference.low < -0.02 and few.records_needed > 40
+    # As many records as it says decide it: then the same identical verdicts pass.
+    assert few.records_needed == 98
+    enough = compare.compare_judge("relevance", [v("pass")] * 98, [v("pass")] * 98, recs(98), margin=0.02)
+    assert enough.verdict == "pass"
     sentence = compare.reason(few, 0.02)
     assert sentence.startswith("relevance is inconclusive: +0.0 points (95 % interval -")
     assert f"about {few.records_needed} records would decide it" in sentence
+
+
+def test_records_needed_grows_with_the_share_of_records_whose_verdicts_differ():
+    # 3 % of the verdicts differ: (1.96 + 0.84) sqrt(0.03 / n) + 1.96 / n <= 0.02 needs about 772 records
+    # (times this design's records per effective record, 100 / 99).
+    cand = [v("fail")] * 3 + [v("pass")] * 97
+    differing = compare.compare_judge("relevance", [v("pass")] * 100, cand, recs(100), margin=0.02)
+    assert differing.verdict == "fail" and differing.records_needed == pytest.approx(780, abs=3)
 
 
 def test_a_drop_beyond_the_margin_fails_and_names_the_drop():
