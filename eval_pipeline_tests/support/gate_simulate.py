@@ -31,7 +31,7 @@ def gate_sample(rng: np.random.Generator, day: sim.Day) -> tuple[list[GateRecord
     s = sim.draw_traces(rng, day)
     records = [GateRecord(f"t{i}", "production", "q", weight=float(w), pi=float(p), stratum=str(day.stratum[i]))
                for i, w, p in zip(s.idx, s.weight, s.pi, strict=True)]
-    inputs = GateInputs(window_start=None, window_end=None, dataset_version="", production=records)  # type: ignore[arg-type]
+    inputs = GateInputs(None, None, "", production=records)  # type: ignore[arg-type]
     return records, inputs.inclusion_probabilities(), s.idx
 
 

@@ -44,7 +44,8 @@ def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
 
 def _gates(env: dict[str, Path]) -> list[tuple]:
     with warehouse.connect(env["warehouse"]) as con:
-        return con.execute("SELECT candidate, judge, verdict, gate_verdict FROM release_gates ORDER BY judge").fetchall()
+        return con.execute("SELECT candidate, judge, verdict, gate_verdict FROM release_gates "
+                           "ORDER BY judge").fetchall()
 
 
 def test_release_gate_gates_a_declared_candidate_and_its_checks_pass(pipeline_env):

@@ -47,7 +47,8 @@ def test_callable_candidate_gets_the_request_and_context_never_the_production_re
 def test_async_callable_reports_tool_calls_as_text():
     (r,) = _call(CandidateSpec(fn=f"{FN}:async_answer"), _records(1)).responses
     assert r.response == production_answer("where is parcel number 0?")
-    assert r.tool_calls == [{"name": "search", "arguments": '{"q": "where is parcel number 0?"}', "result": "found", "status": "ok"}]
+    assert r.tool_calls == [{"name": "search", "arguments": '{"q": "where is parcel number 0?"}', "result": "found",
+                             "status": "ok"}]
 
 
 def test_callable_failures_are_recorded_with_their_kind():
@@ -83,7 +84,8 @@ def test_http_candidate_retries_rate_limits_and_answers_within_the_concurrency_l
 
     with candidate_server(policy) as server:
         calls = _call(CandidateSpec(url=server.url), _records(12))
-    assert [r.response for r in calls.responses] == [production_answer(f"where is parcel number {i}?") for i in range(12)]
+    assert [r.response for r in calls.responses] == [production_answer(f"where is parcel number {i}?")
+                                                      for i in range(12)]
     assert {r.attempts for r in calls.responses} == {2} and calls.calls == 24
     assert peak[0] <= JUDGING.concurrency
 
@@ -126,9 +128,9 @@ def test_litellm_candidate_sends_its_system_prompt_and_the_request(tmp_path: Pat
 
 
 def test_candidate_answers_are_masked_before_anyone_sees_them():
-    with candidate_server(lambda body: (200, {"response": "Write to jane.doe@example.com or call +44 20 7946 0958",
-                                              "tool_calls": [{"name": "mail", "arguments": "to=jane.doe@example.com"}]})) \
-            as server:
+    answer = {"response": "Write to jane.doe@example.com or call +44 20 7946 0958",
+              "tool_calls": [{"name": "mail", "arguments": "to=jane.doe@example.com"}]}
+    with candidate_server(lambda body: (200, answer)) as server:
         (r,) = _call(CandidateSpec(url=server.url), _records(1)).responses
     assert "example.com" not in r.response and "7946" not in r.response
     assert "<EMAIL:" in r.response and "<PHONE:" in r.response

@@ -46,7 +46,8 @@ def test_run_llm_judge_parses_pass_and_fail():
     assert body["model"] == "test-judge"
     assert (body["temperature"], body["max_tokens"]) == (0, 512)
     assert body["response_format"]["type"] == "json_schema"
-    assert body["response_format"]["json_schema"]["schema"]["properties"]["verdict"]["enum"] == ["pass", "fail", "unknown"]
+    verdicts = body["response_format"]["json_schema"]["schema"]["properties"]["verdict"]["enum"]
+    assert verdicts == ["pass", "fail", "unknown"]
 
 
 def test_run_llm_judge_marks_malformed_answers_unparseable():
