@@ -9,6 +9,7 @@ of them fails."""
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,10 +131,14 @@ def test_gate_cli_worked_example_on_the_demo_chain(pipeline_env: dict[str, Path]
     assert code == 1 and "inconclusive" in lines[-1] and "records would decide it" in lines[-1], lines
     code, lines = _gate(env, "--candidate-fn", "my_candidate:replay", "--margin", "0.05", cwd=tmp_path)
     assert code == 0, lines
-    n = sum(1 for _ in records.open())
-    assert lines[-1] == (f"GATE PASSED: no gating judge (no_error, non_empty_response, no_refusal) lost more "
-                         f"than 5.0 points at 95 % confidence, on {n} records.")
+    head = "GATE PASSED: no gating judge (no_error, non_empty_response, no_refusal) lost more than 5.0 points at " \
+        "95 % confidence, on "
+    assert lines[-1].startswith(head), lines
+    # The fewest records any judge compared on: no_refusal leaves out the traces without a response.
+    assert 0 < int(lines[-1][len(head):].split()[0]) <= sum(1 for _ in records.open())
     code, lines = _gate(env, "--candidate-fn", "my_candidate:degraded", "--margin", "0.05", cwd=tmp_path)
     assert code == 1, lines
-    assert lines[-1].startswith("GATE FAILED: non_empty_response dropped ")
+    # Empty answers fail non_empty_response and no_refusal alike; the last line names the larger drop.
+    assert re.match(r"GATE FAILED: (non_empty_response|no_refusal) dropped \d+\.\d points \(95 % interval ",
+                    lines[-1]), lines
     assert json.loads(records.read_text().splitlines()[0])["weight"] > 0
