@@ -9,6 +9,7 @@ the candidate and the judges see curated text exactly as they see production tex
 and are never weighted into a production estimate.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,13 @@ class Problem:
     excerpt: str
 
 
+@functools.cache
+def name_detector(detector: str, spacy_model: str) -> masking.NameDetector | None:
+    """The configured name tier (``privacy.name_detector``), loaded once per process: the gate masks the
+    curated records and the candidate's answers with it, as masked_traces masks the traces."""
+    return masking.load_name_detector(detector, spacy_model)
+
+
 def read_curated(paths: tuple[str, ...], key: bytes, privacy: Privacy) -> tuple[list[CuratedRecord], list[Problem]]:
     """Every curated file's records, masked, and the lines that could not be read. A listed file that does
     not exist is a set-up error."""
@@ -60,7 +68,7 @@ def read_curated(paths: tuple[str, ...], key: bytes, privacy: Privacy) -> tuple[
         _read_file(path, raw, problems)
     if not raw and not problems:
         return [], []
-    names = masking.load_name_detector(privacy.name_detector, privacy.spacy_model)
+    names = name_detector(privacy.name_detector, privacy.spacy_model)
     frame = pl.DataFrame({"request": [r["request"] for r in raw],
                           "response": [r["expected_response"] for r in raw]},
                          schema={"request": pl.String, "response": pl.String})

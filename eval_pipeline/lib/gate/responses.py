@@ -23,6 +23,7 @@ import polars as pl
 from eval_pipeline.lib import masking
 from eval_pipeline.lib.config import Judging, Privacy
 from eval_pipeline.lib.gate.candidates import Answer, Candidate, CandidateOutputError
+from eval_pipeline.lib.gate.curated import name_detector
 from eval_pipeline.lib.gate.inputs import GateRecord
 from eval_pipeline.lib.judging.calls import Budget, describe_error, elapsed_ms, retry_wait_s, retryable
 from eval_pipeline.lib.judging.runner import run_sync
@@ -165,7 +166,7 @@ def _mask(responses: list[CandidateResponse], key: bytes, privacy: Privacy) -> N
                                    "status": pl.String}))
     frame = pl.DataFrame({"response": [r.response for r in answered], "tool_calls": calls},
                          schema={"response": pl.String, "tool_calls": call_type})
-    names = masking.load_name_detector(privacy.name_detector, privacy.spacy_model)
+    names = name_detector(privacy.name_detector, privacy.spacy_model)
     masked, _ = masking.mask_frame(frame, key, names)
     for r, text, masked_calls in zip(answered, masked["response"], masked["tool_calls"], strict=True):
         r.response = text

