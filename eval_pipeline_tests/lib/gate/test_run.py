@@ -23,7 +23,7 @@ from eval_pipeline_tests.support.gate import (
     production_answer,
     store_dev_eval,
 )
-from eval_pipeline_tests.support.openai_server import serve, server_error
+from eval_pipeline_tests.support.openai_server import Reply, serve, server_error
 
 FN = "eval_pipeline_tests.support.gate"
 KEY = b"test-masking-key"
@@ -195,3 +195,15 @@ def test_gate_abstentions_of_the_candidate_count_against_it(tmp_path):
     (relevance,) = run.comparisons
     assert (relevance.candidate_unknown, relevance.difference.value, relevance.verdict) == (
         6, pytest.approx(-0.1), "fail")
+
+
+def test_gate_passes_a_chat_model_candidate_served_like_production(tmp_path):
+    store_dev_eval(tmp_path / "wh.duckdb", 60)
+    # The candidate model answers the user message as the production agent did.
+    with serve(gate_judge) as judge, \
+            serve(lambda request: Reply(content=production_answer(request.user_text))) as model:
+        run = _gate(tmp_path, CandidateSpec(model="openai/rc1", api_base=model.base_url), judge, margin=0.05)
+        asked = model.request_count
+    assert (run.verdict, run.candidate.kind, asked) == ("pass", "litellm", 60)
+    assert _rows(tmp_path, "SELECT DISTINCT candidate, candidate_kind, candidate_target FROM release_gates") == [
+        ("openai-rc1", "litellm", "openai/rc1")]
