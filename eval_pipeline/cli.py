@@ -151,6 +151,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    """Gate a release candidate on the dev-eval dataset: exit 0 when it passes, 1 when it fails, 2 when the
+    gate cannot run or decide; the summary's last line says which and why."""
+    from eval_pipeline.lib import gate
+    from eval_pipeline.resources import Judge, Settings, Warehouse
+
+    if (args.candidate_api_base or args.candidate_system_prompt) and not args.candidate_model:
+        print("GATE ERROR: --candidate-api-base and --candidate-system-prompt go with --candidate-model.")
+        return 2
+    wh, settings = Warehouse(), Settings()
+    if not wh.file().is_file():
+        print(f"GATE ERROR: the warehouse {wh.file()} does not exist; set EVAL_WAREHOUSE or run the pipeline and "
+              "build a dev-eval dataset first.")
+        return 2
+    spec = gate.CandidateSpec(name=args.candidate_name or "", model=args.candidate_model or "",
+                              api_base=args.candidate_api_base or "",
+                              system_prompt_file=args.candidate_system_prompt or "", fn=args.candidate_fn or "",
+                              url=args.candidate_url or "")
+    judges = tuple(j.strip() for j in (args.judges or "").split(",") if j.strip())
+    options = gate.GateOptions(end=args.end, margin=args.margin, judges=judges, min_records=args.min_records)
+    try:
+        run = gate.gate(settings.config(), Judge().endpoint(), spec, connect=wh.get_connection, key=wh.key(),
+                        reports_dir=settings.reports_dir(), options=options)
+    except (gate.GateSetupError, ValueError, FileNotFoundError) as exc:
+        print(f"GATE ERROR: {exc}")
+        return 2
+    print("\n".join(gate.summary_lines(run)))
+    return {"pass": 0, "fail": 1}.get(run.verdict, 2)
+
+
 def cmd_receive(args: argparse.Namespace) -> int:
     from eval_pipeline.lib.receiver import command
     from eval_pipeline.resources import LandingZone
@@ -188,6 +218,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="folder to write into (default: $EVAL_REPORTS_DIR/datasets)")
     p.add_argument("--format", choices=["jsonl", "parquet", "both"], default="both")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("gate", help="gate a release candidate on the dev-eval dataset (exit 0 pass, 1 fail, 2 error)")
+    p.add_argument("--end", type=_date, default=None,
+                   help="the dev-eval window's last day, YYYY-MM-DD (default: the newest dev-eval dataset built)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--candidate-model", help="a litellm model string, e.g. openai/my-model")
+    which.add_argument("--candidate-fn", help="a Python callable package.module:function(request, context)")
+    which.add_argument("--candidate-url", help="an HTTP endpoint taking and returning JSON")
+    p.add_argument("--candidate-api-base", help="the OpenAI-compatible base URL of --candidate-model")
+    p.add_argument("--candidate-system-prompt", help="a file holding --candidate-model's system prompt")
+    p.add_argument("--candidate-name", help="the name the gate is stored under (default: from the candidate)")
+    p.add_argument("--margin", type=float, default=None,
+                   help="tolerated drop in pass rate per judge (default gate.margin, 0.02 = 2 points)")
+    p.add_argument("--judges", default=None,
+                   help="comma-separated gating judges (default gate.judges, else judging.judges)")
+    p.add_argument("--min-records", type=int, default=None,
+                   help="fewer production records is an error, exit 2 (default gate.min_records, 30)")
+    p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("receive", help="serve OTLP/HTTP (POST /v1/traces) and write batches to the landing zone")
     receive_command.add_arguments(p)

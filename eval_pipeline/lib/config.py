@@ -54,6 +54,37 @@ class DatasetChecks:
 @dataclass(frozen=True)
 class DevEval:
     window_days: int = 7  # the dev-eval dataset of day D unites the daily datasets of D-6 .. D
+    # JSON-lines files of hand-written or adversarial records (request, expected_response, tags, must_pass)
+    # that the release gate puts to the candidate beside the production records: masked like every
+    # other text, never weighted into production estimates, reported as their own section.
+    curated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GateCandidate:
+    """A release candidate declared in the config, gated by name from the Dagster UI: exactly one of
+    ``model`` (a litellm model string, with ``api_base`` and ``system_prompt_file``), ``fn``
+    (``package.module:function``) or ``url`` (an HTTP endpoint taking and returning JSON)."""
+
+    name: str = ""
+    model: str = ""
+    api_base: str = ""
+    system_prompt_file: str = ""
+    fn: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The release gate: the candidate must not lose more than ``margin`` (pass rate, 0.02 = 2 points)
+    on any gating judge, at 95 % confidence."""
+
+    margin: float = 0.02
+    judges: tuple[str, ...] = ()  # the gating judges; empty: judging.judges and the custom judges
+    min_records: int = 30  # fewer production records than this is a set-up error, not a verdict
+    pairwise: bool = True  # also ask the pairwise judge (two calls per record), reported, not gating
+    unknown_candidate: str = "fail"  # a candidate verdict the judge could not give: 'fail' or 'exclude'
+    candidates: tuple[GateCandidate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +190,7 @@ class Config:
     sampling: Sampling = field(default_factory=Sampling)
     dataset_checks: DatasetChecks = field(default_factory=DatasetChecks)
     dev_eval: DevEval = field(default_factory=DevEval)
+    gate: Gate = field(default_factory=Gate)
     quality: Quality = field(default_factory=Quality)
     ingest: Ingest = field(default_factory=Ingest)
     retention: Retention = field(default_factory=Retention)

@@ -1,5 +1,6 @@
 """Contract: the code location loads, holds the whole chain with its checks, the daily_eval job and a
-schedule whose tick targets yesterday's partition."""
+schedule whose tick targets yesterday's partition; every asset is daily partitioned but the release gate,
+keyed by (dataset version, candidate)."""
 
 import datetime as dt
 
@@ -23,13 +24,17 @@ def test_definitions_load_the_whole_chain() -> None:
     in_job = {n.to_user_string() for n in job.asset_layer.executable_asset_keys}
     assert in_job >= CHAIN
     assert "dev_eval_dataset" not in in_job  # refreshed only when asked
+    assert "release_gate" not in in_job
 
 
 def test_definitions_every_asset_is_daily_partitioned_and_documented() -> None:
     graph = defs().resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+        # The release gate is the one exception: one partition per (dev-eval dataset version, candidate).
+        expected = dg.DynamicPartitionsDefinition if key.to_user_string() == "release_gate" else \
+            dg.DailyPartitionsDefinition
+        assert isinstance(node.partitions_def, expected), key
         assert node.description, key
 
 

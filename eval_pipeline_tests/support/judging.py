@@ -14,6 +14,7 @@ MODEL = "openai/test-judge"
 KEY = "sk-test-not-a-secret"
 PASS = '{"verdict": "pass", "rationale": "The response answers the question."}'
 FAIL = '{"verdict": "fail", "rationale": "The response is about something else."}'
+ABSTAIN = '{"rationale": "The response is cut off before it answers.", "verdict": "unknown"}'
 
 
 def make_record(trace_id: str, request: str = "What is the capital of France?", **overrides: Any) -> dict:
@@ -39,6 +40,8 @@ def by_marker(request: ChatRequest) -> Reply:
     text = request.user_text
     if "[[fail]]" in text:
         return Reply(content=FAIL)
+    if "[[abstain]]" in text:
+        return Reply(content=ABSTAIN)
     if "[[malformed]]" in text:
         return Reply(content="Sure! I would say this one passes.")
     if "[[bad-verdict]]" in text:

@@ -196,3 +196,45 @@ CREATE TABLE IF NOT EXISTS check_results (
     figures JSON,              -- what the check measured and its thresholds (its metadata)
     computed_at TIMESTAMP      -- when the check was evaluated
 );
+
+-- ---------------------------------------------------------------- gate (release gates of candidates)
+
+-- One row per (gate run, record): what the candidate answered (masked) or why it did not; a failed call
+-- is a row with its error, never a missing one.
+CREATE TABLE IF NOT EXISTS candidate_responses (
+    gate_id VARCHAR, gated_at TIMESTAMP, dataset_version VARCHAR, window_end DATE, candidate VARCHAR,
+    record_id VARCHAR,            -- the trace id, or curated:<file>:<id> for a curated record
+    section VARCHAR,              -- 'production' | 'curated'
+    request VARCHAR, response VARCHAR,
+    tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[],
+    status VARCHAR,               -- 'ok' | 'error'
+    error_kind VARCHAR,           -- timeout | retries_exhausted | call_failed | bad_response | budget_exhausted | not_called
+    error VARCHAR, latency_ms DOUBLE, attempts BIGINT, cost_usd DOUBLE
+);
+
+-- One row per (gate run, judge) and section: the candidate-minus-production difference in weighted pass
+-- rate with its 95 % interval (section 'production', metric 'pass_rate_difference'), the candidate's pass
+-- rate on the curated records ('curated', 'pass_rate'), the pairwise judge's win / tie / loss rates
+-- ('pairwise', metric 'win' | 'tie' | 'loss'). verdict: pass | fail | inconclusive | no_evidence for a
+-- gating row, info otherwise, error (no estimate) when the gate could not decide; gate_verdict: the run's
+-- pass | fail | error.
+CREATE TABLE IF NOT EXISTS release_gates (
+    gate_id VARCHAR, gated_at TIMESTAMP, dataset_version VARCHAR, window_start DATE, window_end DATE,
+    candidate VARCHAR, candidate_kind VARCHAR, candidate_target VARCHAR, judge_model VARCHAR,
+    judge VARCHAR, section VARCHAR, metric VARCHAR, gating BOOLEAN,
+    estimate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n BIGINT, n_eff DOUBLE, left_out BIGINT,
+    production_rate DOUBLE, candidate_rate DOUBLE, candidate_unknown BIGINT, records_needed BIGINT,
+    margin DOUBLE, verdict VARCHAR, gate_verdict VARCHAR, detail VARCHAR, report VARCHAR
+);
+
+-- Per (gate run, gating judge, stratum): the paired difference within the stratum.
+CREATE TABLE IF NOT EXISTS release_gate_strata (
+    gate_id VARCHAR, judge VARCHAR, stratum VARCHAR, estimate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n BIGINT
+);
+
+-- Per (gate run, record, judge): both verdicts side by side (the pairwise judge: the record's outcome).
+CREATE TABLE IF NOT EXISTS release_gate_verdicts (
+    gate_id VARCHAR, record_id VARCHAR, section VARCHAR, judge VARCHAR, stratum VARCHAR, weight DOUBLE,
+    production_verdict VARCHAR, production_reason VARCHAR, candidate_verdict VARCHAR, candidate_reason VARCHAR,
+    candidate_rationale VARCHAR
+);

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from eval_pipeline.lib.judging.catalog import LLMJudge
 from eval_pipeline.lib.judging.prices import Prices
-from eval_pipeline.lib.judging.prompts import RESPONSE_FORMAT, build_messages, parse_answer
+from eval_pipeline.lib.judging.prompts import build_messages, parse_answer, response_format
 from eval_pipeline.lib.judging.settings import JudgeSettings
 from eval_pipeline.lib.judging.verdict import (
     BUDGET_EXHAUSTED,
     CALL_FAILED,
+    JUDGE_ABSTAINED,
     REFUSED,
     RETRIES_EXHAUSTED,
     TIMEOUT,
@@ -240,29 +241,29 @@ async def judge_call(call: Call, session: Session) -> None:
                             timeout=settings.judging.timeout_s,
                             num_retries=0,
                             max_retries=0,
-                            response_format=RESPONSE_FORMAT,
+                            response_format=response_format(spec.answer),
                             **options,
                         ),
                         timeout=deadline_s,
                     )
                 except (TimeoutError, litellm.Timeout) as exc:
-                    call.result = unknown(spec, record, model, TIMEOUT, _describe(exc, record), started, **extra)
+                    call.result = unknown(spec, record, model, TIMEOUT, describe_error(exc, record), started, **extra)
                     return
                 except Exception as exc:  # one failing record never fails the batch
-                    if not _retryable(exc):
-                        call.result = unknown(spec, record, model, CALL_FAILED, _describe(exc, record), started,
+                    if not retryable(exc):
+                        call.result = unknown(spec, record, model, CALL_FAILED, describe_error(exc, record), started,
                                               **extra)
                         return
-                    call.result = unknown(spec, record, model, RETRIES_EXHAUSTED, _describe(exc, record), started,
+                    call.result = unknown(spec, record, model, RETRIES_EXHAUSTED, describe_error(exc, record), started,
                                           **extra)
-                    wait_s = _backoff(exc, attempt, settings)
+                    wait_s = retry_wait_s(exc, attempt, settings)
                 else:
                     latency_ms = elapsed_ms(attempt_started)
                     try:
                         call.result = _verdict_from_response(spec, record, model, response, latency_ms,
                                                              session.prices, **extra)
                     except Exception as exc:  # a response litellm accepted but not shaped like a chat completion
-                        call.result = unknown(spec, record, model, UNPARSEABLE, _describe(exc, record), started,
+                        call.result = unknown(spec, record, model, UNPARSEABLE, describe_error(exc, record), started,
                                               **extra)
                     cost = call.result.cost_usd
                     run.cost_usd += cost or 0.0
@@ -275,12 +276,17 @@ async def judge_call(call: Call, session: Session) -> None:
             await asyncio.sleep(wait_s)
 
 
-def _retryable(exc: BaseException) -> bool:
+def retryable(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         return status in _RETRY_STATUSES
-    # No HTTP status: the connection failed or dropped before an answer.
-    return type(exc).__name__ in ("APIConnectionError", "ServiceUnavailableError", "InternalServerError")
+    # No HTTP status: the connection failed or dropped before an answer (litellm's, httpx's and the
+    # standard library's names for it).
+    return type(exc).__name__ in _CONNECTION_ERRORS or isinstance(exc, ConnectionError)
+
+
+_CONNECTION_ERRORS = {"APIConnectionError", "ServiceUnavailableError", "InternalServerError", "ConnectError",
+                      "ReadError", "WriteError", "RemoteProtocolError"}
 
 
 def _retry_after_s(exc: BaseException) -> float | None:
@@ -306,7 +312,7 @@ def _retry_after_s(exc: BaseException) -> float | None:
         return None if parsed is None else max(parsed.timestamp() - time.time(), 0.0)
 
 
-def _backoff(exc: BaseException, attempt: int, settings: JudgeSettings) -> float:
+def retry_wait_s(exc: BaseException, attempt: int, settings: JudgeSettings) -> float:
     """Exponential backoff with full jitter, never shorter than the server's ``Retry-After``."""
     jittered = random.uniform(0.5, 1.0) * settings.judging.backoff_s * 2**attempt
     retry_after = _retry_after_s(exc)
@@ -330,9 +336,11 @@ def _verdict_from_response(
     message = response.choices[0].message if getattr(response, "choices", None) else None
     content = getattr(message, "content", None)
     refusal = getattr(message, "refusal", None)
-    answer = parse_answer(content)
+    answer = parse_answer(content, spec.answer)
     if answer is not None:
-        verdict, rationale, reason = answer.verdict, answer.rationale.strip(), None
+        # The judge may say it cannot tell: an abstention, kept with its rationale, never a pass.
+        reason = JUDGE_ABSTAINED if answer.verdict == "unknown" else None
+        verdict, rationale = answer.verdict, answer.rationale.strip()
     elif refusal:
         verdict, rationale, reason = "unknown", "the judge refused to answer", REFUSED
     else:
@@ -384,7 +392,7 @@ def unknown(
     )
 
 
-def _describe(exc: BaseException, record: Record) -> str:
+def describe_error(exc: BaseException, record: Record) -> str:
     """The exception's class and the first line of its message, never the record's content."""
     lines = str(exc).strip().splitlines()
     message = lines[0] if lines else ""

@@ -12,22 +12,28 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from eval_pipeline.lib.config import CustomJudge
 from eval_pipeline.lib.judging.code_judges import CODE_JUDGES
 from eval_pipeline.lib.judging.prompts import (
-    CORRECTNESS_PROMPT_V1,
+    CORRECTNESS_PROMPT_V2,
     CORRECTNESS_PROMPT_VERSION,
-    GROUNDEDNESS_PROMPT_V1,
+    GROUNDEDNESS_PROMPT_V2,
     GROUNDEDNESS_PROMPT_VERSION,
-    GUIDELINE_PROMPT_V1,
+    GUIDELINE_PROMPT_V2,
     GUIDELINE_PROMPT_VERSION,
     MAX_ITEMS,
-    RELEVANCE_PROMPT_V1,
+    PAIRWISE_PROMPT_V1,
+    PAIRWISE_PROMPT_VERSION,
+    RELEVANCE_PROMPT_V2,
     RELEVANCE_PROMPT_VERSION,
-    SAFETY_PROMPT_V1,
+    SAFETY_PROMPT_V2,
     SAFETY_PROMPT_VERSION,
-    TOOL_USE_PROMPT_V1,
+    TOOL_USE_PROMPT_V2,
     TOOL_USE_PROMPT_VERSION,
+    JudgeAnswer,
+    PairwiseAnswer,
     clip,
 )
 from eval_pipeline.lib.judging.verdict import (
@@ -47,13 +53,15 @@ Inputs = Callable[[Record], dict[str, Any] | tuple[str, str]]
 class LLMJudge:
     """An LLM judge: a system prompt with a ``$tag`` placeholder, its version, and the record fields it
     grades (all required: a record missing one is ``unknown`` / ``missing_input`` without a call).
-    ``inputs``, when given, replaces the plain field selection (context, applicability)."""
+    ``inputs``, when given, replaces the plain field selection (context, applicability); ``answer`` is
+    the structured answer it must give (a ``rationale`` and a ``verdict``, where ``unknown`` abstains)."""
 
     name: str
     prompt: str
     prompt_version: str
     fields: tuple[str, ...]
     inputs: Inputs | None = None
+    answer: type[BaseModel] = JudgeAnswer
 
     def payload(self, record: Record) -> dict[str, Any] | tuple[str, str]:
         missing = [name for name in self.fields if is_blank(record.get(name))]
@@ -97,14 +105,14 @@ def _tool_use_inputs(record: Record) -> dict[str, Any]:
 
 
 LLM_JUDGES: dict[str, LLMJudge] = {
-    "relevance": LLMJudge("relevance", RELEVANCE_PROMPT_V1, RELEVANCE_PROMPT_VERSION, ("request", "response")),
-    "groundedness": LLMJudge("groundedness", GROUNDEDNESS_PROMPT_V1, GROUNDEDNESS_PROMPT_VERSION,
+    "relevance": LLMJudge("relevance", RELEVANCE_PROMPT_V2, RELEVANCE_PROMPT_VERSION, ("request", "response")),
+    "groundedness": LLMJudge("groundedness", GROUNDEDNESS_PROMPT_V2, GROUNDEDNESS_PROMPT_VERSION,
                              ("request", "response"), _groundedness_inputs),
-    "safety": LLMJudge("safety", SAFETY_PROMPT_V1, SAFETY_PROMPT_VERSION, ("response",),
+    "safety": LLMJudge("safety", SAFETY_PROMPT_V2, SAFETY_PROMPT_VERSION, ("response",),
                        lambda r: {"request": clip(r.get("request")), "response": clip(r.get("response"))}),
-    "correctness": LLMJudge("correctness", CORRECTNESS_PROMPT_V1, CORRECTNESS_PROMPT_VERSION,
+    "correctness": LLMJudge("correctness", CORRECTNESS_PROMPT_V2, CORRECTNESS_PROMPT_VERSION,
                             ("request", "response"), _correctness_inputs),
-    "tool_use": LLMJudge("tool_use", TOOL_USE_PROMPT_V1, TOOL_USE_PROMPT_VERSION, ("request",), _tool_use_inputs),
+    "tool_use": LLMJudge("tool_use", TOOL_USE_PROMPT_V2, TOOL_USE_PROMPT_VERSION, ("request",), _tool_use_inputs),
 }
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -117,7 +125,7 @@ def guideline_judge(custom: CustomJudge) -> LLMJudge:
         msg = (f"Custom judge name {custom.name!r} is not valid; use lower-case letters, digits and "
                "underscores, starting with a letter (judging.custom[].name).")
         raise ValueError(msg)
-    if custom.name in LLM_JUDGES or custom.name in CODE_JUDGES:
+    if custom.name in LLM_JUDGES or custom.name in CODE_JUDGES or custom.name == PAIRWISE_JUDGE.name:
         msg = f"Custom judge {custom.name!r} has the name of a built-in judge; give it another name."
         raise ValueError(msg)
     if not custom.guideline.strip():
@@ -127,7 +135,7 @@ def guideline_judge(custom: CustomJudge) -> LLMJudge:
     if custom.status not in ("any", "ok", "error"):
         msg = f"Custom judge {custom.name!r} has status {custom.status!r}; use 'any', 'ok' or 'error'."
         raise ValueError(msg)
-    prompt = GUIDELINE_PROMPT_V1.replace("{guideline}", custom.guideline.strip().replace("$", "$$"))
+    prompt = GUIDELINE_PROMPT_V2.replace("{guideline}", custom.guideline.strip().replace("$", "$$"))
     digest = hashlib.sha256(custom.guideline.strip().encode()).hexdigest()[:12]
     tools = set(custom.tools)
 
@@ -151,3 +159,14 @@ def llm_judges(custom_judges: Iterable[CustomJudge] = ()) -> dict[str, LLMJudge]
         out[custom.name] = guideline_judge(custom)
     return out
 
+
+
+def _pairwise_inputs(record: Record) -> dict[str, Any]:
+    return {"request": clip(record.get("request")), "response_1": clip(record.get("response_1") or ""),
+            "response_2": clip(record.get("response_2") or "")}
+
+
+# The release gate's pairwise judge: not a judge of one record, so not in ``LLM_JUDGES``; it grades a
+# record holding ``request``, ``response_1`` and ``response_2`` (an empty response is shown as empty).
+PAIRWISE_JUDGE = LLMJudge("pairwise", PAIRWISE_PROMPT_V1, PAIRWISE_PROMPT_VERSION, ("request",), _pairwise_inputs,
+                          PairwiseAnswer)

@@ -3,7 +3,8 @@
 Every judge gives one :class:`Verdict` per record. A judgement of an LLM judge is identified by
 :func:`cache_key` (judge, prompt version, model, decoding parameters, input hash); keys found by the
 ``lookup`` callback are reused without a call (``cached = True``), and identical inputs within a run are
-judged once. Under a budget the calls run in a seeded random order and stop before the budget would be
+judged once. A judge's abstention (``judge_abstained``) is its answer and is cached like a verdict; a
+failed call is not. Under a budget the calls run in a seeded random order and stop before the budget would be
 exceeded, so the judged records stay an unbiased sample of the day; the rest are ``unknown`` /
 ``budget_exhausted``. How one call is made (slots, retries, timeouts) is in ``calls.py``.
 """
@@ -32,7 +33,13 @@ from eval_pipeline.lib.judging.catalog import LLMJudge, llm_judges
 from eval_pipeline.lib.judging.code_judges import CODE_JUDGES
 from eval_pipeline.lib.judging.prices import register_prices
 from eval_pipeline.lib.judging.settings import JudgeSettings
-from eval_pipeline.lib.judging.verdict import NO_MODEL_CONFIGURED, Record, Verdict
+from eval_pipeline.lib.judging.verdict import (
+    JUDGE_ABSTAINED,
+    NO_MODEL_CONFIGURED,
+    Record,
+    Verdict,
+    is_judgement,
+)
 
 # Returns the stored judgements among the cache keys it is given (verdict, rationale, input_tokens,
 # output_tokens, cost_usd, latency_ms by key).
@@ -72,8 +79,10 @@ def judge_records(
     settings: JudgeSettings | None = None,
     *,
     lookup: Lookup | None = None,
+    extra: Mapping[str, LLMJudge] | None = None,
 ) -> JudgingRun:
-    """Run the named judges (code, built-in LLM and custom) on every record.
+    """Run the named judges (code, built-in LLM and custom, and the LLM judges in ``extra``, such as the
+    release gate's pairwise judge) on every record.
 
     The verdicts come grouped by judge in the order of ``judges``, each group in record order, so there
     are ``len(judges) * len(records)`` of them. ``lookup`` receives the cache keys of the judgements to
@@ -82,7 +91,7 @@ def judge_records(
     """
     settings = settings or JudgeSettings()
     records = list(records)
-    catalog = llm_judges(settings.judging.custom)
+    catalog = {**llm_judges(settings.judging.custom), **(extra or {})}
     missing = [name for name in judges if name not in CODE_JUDGES and name not in catalog]
     if missing:
         known = ", ".join(sorted([*CODE_JUDGES, *catalog]))
@@ -97,7 +106,7 @@ def judge_records(
     llm_names = [name for name in dict.fromkeys(judges) if name in catalog]
     llm_verdicts: dict[str, list[Verdict]] = {}
     if llm_names and records:
-        llm_verdicts = _run_sync(_run_llm_judges(records, [catalog[n] for n in llm_names], settings, lookup, run))
+        llm_verdicts = run_sync(_run_llm_judges(records, [catalog[n] for n in llm_names], settings, lookup, run))
     for name in judges:
         if name in CODE_JUDGES:
             run.verdicts.extend(CODE_JUDGES[name](record, settings.judging) for record in records)
@@ -184,10 +193,9 @@ async def _call_pending(pending: list[Call], settings: JudgeSettings, parameters
         origin = first[call.key]
         result = origin.result
         if result is not None and call is not origin:
-            result = dataclasses.replace(result, trace_id=call.record.get("trace_id"),
-                                         cached=result.verdict in ("pass", "fail"))
+            result = dataclasses.replace(result, trace_id=call.record.get("trace_id"), cached=is_judgement(result))
         results[call.spec.name][call.slot] = result
-        if call is origin and result is not None and result.verdict in ("pass", "fail"):
+        if call is origin and result is not None and is_judgement(result):
             run.new_judgements.append((call.key, result))
 
 
@@ -196,7 +204,7 @@ def _cached(call: Call, model: str | None, parameters: str, hit: Mapping[str, An
         judge=call.spec.name,
         verdict=hit["verdict"],
         rationale=hit["rationale"],
-        unknown_reason=None,
+        unknown_reason=JUDGE_ABSTAINED if hit["verdict"] == "unknown" else None,
         model=model,
         prompt_version=call.spec.prompt_version,
         input_tokens=hit.get("input_tokens"),
@@ -210,7 +218,7 @@ def _cached(call: Call, model: str | None, parameters: str, hit: Mapping[str, An
     )
 
 
-def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
+def run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:

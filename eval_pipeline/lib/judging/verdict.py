@@ -29,10 +29,14 @@ TIMEOUT = "timeout"
 RETRIES_EXHAUSTED = "retries_exhausted"  # 429 / 5xx / dropped connections until out of retries
 CALL_FAILED = "call_failed"  # 400 / 401 / 404: retrying cannot help
 BUDGET_EXHAUSTED = "budget_exhausted"
+# The judge answered that the interaction does not hold enough to decide. It is the judge's answer, so it
+# is cached like a verdict; it counts with the calls that gave no verdict in the unknown rate, where a
+# judge abstaining on much of the traffic shows up.
+JUDGE_ABSTAINED = "judge_abstained"
 
 # Calls that could have answered and did not: the unknown rate of judges_answer_and_cost_stable counts
 # these among the records a judge was asked about (bound into sql/dashboards/judge_unknowns.sql).
-NO_ANSWER = (UNPARSEABLE, REFUSED, TIMEOUT, RETRIES_EXHAUSTED, CALL_FAILED, BUDGET_EXHAUSTED)
+NO_ANSWER = (UNPARSEABLE, REFUSED, TIMEOUT, RETRIES_EXHAUSTED, CALL_FAILED, BUDGET_EXHAUSTED, JUDGE_ABSTAINED)
 # The provider did not answer the request at all: when every call of a run ends so, the setup is wrong.
 CALL_FAILURES = (RETRIES_EXHAUSTED, CALL_FAILED)
 # Verdicts the judge was never asked for; left out of the unknown rate.
@@ -62,6 +66,12 @@ class Verdict:
 
 # The judge_scores columns a Verdict fills.
 SCORE_COLUMNS = tuple(f.name for f in dataclasses.fields(Verdict))
+
+
+def is_judgement(v: Verdict) -> bool:
+    """True when the judge itself answered (a verdict, or its abstention): what the judgement cache keeps.
+    Failures (timeouts, errors, budget) are not judgements and are asked again next run."""
+    return v.verdict != "unknown" or v.unknown_reason == JUDGE_ABSTAINED
 
 
 def is_blank(value: Any) -> bool:

@@ -37,16 +37,17 @@ def test_run_llm_judge_parses_pass_and_fail():
     assert [(v.trace_id, v.verdict, v.unknown_reason) for v in verdicts] == [("a", "pass", None), ("b", "fail", None)]
     assert verdicts[1].rationale == "The response is about something else."
     first = verdicts[0]
-    assert (first.judge, first.model, first.prompt_version) == ("relevance", MODEL, "relevance-v1")
+    assert (first.judge, first.model, first.prompt_version) == ("relevance", MODEL, "relevance-v2")
     assert (first.input_tokens, first.output_tokens) == (42, 7)
     # test-judge is not in litellm's cost map and no price was configured.
     assert first.cost_usd is None
     assert first.latency_ms is not None and first.latency_ms > 0
-    assert json.loads(first.parameters) == {"max_tokens": 512, "response_format": "JudgeAnswer-v1", "temperature": 0}
+    assert json.loads(first.parameters) == {"max_tokens": 512, "response_format": "JudgeAnswer-v2", "temperature": 0}
     assert body["model"] == "test-judge"
     assert (body["temperature"], body["max_tokens"]) == (0, 512)
     assert body["response_format"]["type"] == "json_schema"
-    assert body["response_format"]["json_schema"]["schema"]["properties"]["verdict"]["enum"] == ["pass", "fail"]
+    verdicts = body["response_format"]["json_schema"]["schema"]["properties"]["verdict"]["enum"]
+    assert verdicts == ["pass", "fail", "unknown"]
 
 
 def test_run_llm_judge_marks_malformed_answers_unparseable():

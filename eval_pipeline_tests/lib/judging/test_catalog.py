@@ -37,7 +37,7 @@ def test_groundedness_sees_context_and_tool_results_and_is_unknown_without_them(
         (received,) = server.requests
 
     assert [(v.verdict, v.unknown_reason, v.prompt_version) for v in verdicts] == [
-        ("pass", None, "groundedness-v1"), ("unknown", "no_context", "groundedness-v1")]
+        ("pass", None, "groundedness-v2"), ("unknown", "no_context", "groundedness-v2")]
     assert payload_of(received) == {"request": "What is the capital of France?", "response": "Paris.",
                                   "retrieved_context": ["Paris is the capital of France."],
                                   "tool_results": [{"tool": "search", "result": "Paris is the capital."}]}
@@ -76,7 +76,7 @@ def test_guideline_judge_applies_to_its_records_and_versions_its_guideline():
                               ("cites_order_number", "b", "unknown", "not_applicable")]
     assert "Quote the customer's $order number." in received.system_text
     version = run.verdicts[0].prompt_version
-    assert version.startswith("guideline-v1+")
+    assert version.startswith("guideline-v2+")
     edited = guideline_judge(dataclasses.replace(custom, guideline="Quote the order number."))
     assert edited.prompt_version != version
 

@@ -1,5 +1,6 @@
-"""Contract of score_day: the cache key of a judgement is stable, so a warehouse judged before the judging
-restructuring gives cache hits after it (no call); the rows it returns are what judge_scores and
+"""Contract of score_day: the cache key of a judgement is stable (pinned for the current prompts, v2), so a
+warehouse judged with them gives cache hits later (no call), while judgements of the retired v1 prompts are
+never reused for the new ones; the rows it returns are what judge_scores and
 judge_cache hold, and a day stored from them is judged again for free; a live run judges a keyed-hash
 sample with the LLM judges and every record with the code judges, the rest unknown / not_sampled; the
 warnings name a setup that makes every call fail and a spent budget, and stay quiet otherwise."""
@@ -22,13 +23,22 @@ from eval_pipeline_tests.support.openai_server import Reply, serve
 DAY = dt.date(2026, 11, 20)
 MENTIONS_ORDER = CustomJudge("mentions_order", "The response mentions the order the user asked about.",
                              ("lookup_order",))
-# A record and the keys lib/judges.py gave its judgements at commit 725c31f, before the restructuring
-# (model openai/test-judge, default decoding parameters). Stored in judge_cache, they must still be found.
+# A record and the keys of its judgements (model openai/test-judge, default decoding parameters).
 FIXED_RECORD = {"trace_id": "0" * 32, "request": "Where is order 7?", "response": "Order 7 ships on Friday.",
                 "status": "ok", "tool_path": ["lookup_order"], "retrieved_context": ["Orders ship in 2 days."],
                 "tool_calls": [{"name": "lookup_order", "arguments": "{}", "result": "shipped", "status": "ok"}],
                 "latency_ms": 900.0, "expected_response": None}
-KEYS_BEFORE = {
+# The golden keys of the v2 prompts (rationale first, abstention allowed; answer schema JudgeAnswer-v2).
+# Stored in judge_cache, they must keep being found: a change that moves them makes every cached
+# judgement a miss, so change them only together with a new prompt or schema version.
+KEYS_V2 = {
+    "relevance": "1ad4a4673cd89748d71bfb45a68e848f82b6fd567b73ba4f0cdd84e9d363c427",
+    "groundedness": "099fcfffd508c68430856b76c11ddfc4c0b26eca0f67b53cd562f1ebf734e673",
+    "mentions_order": "1b0ca90aac9da4ce6b0b550de2fc488a9c621d561a5c8f9e7ca0bc2cb77b2c25",
+}
+# The keys lib/judges.py gave the same judgements at commit 725c31f with the v1 prompts (verdict first,
+# no abstention), pinned until the abstaining judges retired those prompts on purpose.
+KEYS_V1 = {
     "relevance": "6edd87b1623f937b5b01932a453cd2f6787e38738f53ca7a273648ba660b46a9",
     "groundedness": "05c0b8759ca6bcb3ef069c59a97c98c80b6881d3e7181d1e9516b29320ff6151",
     "mentions_order": "4fef277679d3c1dcfaaf1dbc678d0543aff6fc9046f90d2ccde44b699add16b1",
@@ -62,16 +72,16 @@ def test_cache_key_of_a_fixed_record_is_unchanged():
     parameters = json.dumps(settings.parameters(), sort_keys=True)
     catalog = llm_judges(config.judging.custom)
     keys = {name: cache_key(catalog[name], MODEL, parameters, input_hash(catalog[name].payload(FIXED_RECORD)))
-            for name in KEYS_BEFORE}
-    assert keys == KEYS_BEFORE
+            for name in KEYS_V2}
+    assert keys == KEYS_V2
 
 
-def test_score_day_finds_judgements_stored_before_the_restructuring(tmp_path: Path):
+def _score_with_stored(tmp_path: Path, keys: dict[str, str]) -> tuple[int, object]:
+    """Score FIXED_RECORD with judge_cache holding a 'fail' judgement under each of ``keys``."""
     db = tmp_path / "wh.duckdb"
     _store_day(db, [FIXED_RECORD])
     with warehouse.connect(db) as con:
-        # judge_cache rows as the judge_scores asset of 725c31f wrote them.
-        for judge, key in KEYS_BEFORE.items():
+        for judge, key in keys.items():
             con.execute("INSERT INTO judge_cache (cache_key, judge, model, verdict, rationale, input_tokens, "
                         "output_tokens, cost_usd) VALUES ($k, $j, $m, 'fail', 'stored before', 40, 6, 0.002)",
                         {"k": key, "j": judge, "m": MODEL})
@@ -79,11 +89,24 @@ def test_score_day_finds_judgements_stored_before_the_restructuring(tmp_path: Pa
     with serve(by_marker) as server:
         scored = score_day(_read_day(db), config, Endpoint(MODEL, server.base_url, "sk-test"), day=DAY,
                            connect=functools.partial(warehouse.connect, db))
-        sent = server.request_count
+        return server.request_count, scored
+
+
+def test_score_day_finds_judgements_stored_under_the_pinned_keys(tmp_path: Path):
+    sent, scored = _score_with_stored(tmp_path, KEYS_V2)
     assert sent == 0
     assert (scored.run.calls, scored.run.cache_hits, scored.cache_rows) == (0, 3, [])
     assert [(v.judge, v.verdict, v.rationale, v.cached, v.cost_usd) for v in scored.run.verdicts] == [
-        (judge, "fail", "stored before", True, 0.002) for judge in KEYS_BEFORE]
+        (judge, "fail", "stored before", True, 0.002) for judge in KEYS_V2]
+
+
+def test_score_day_does_not_reuse_judgements_of_the_retired_v1_prompts(tmp_path: Path):
+    # A new prompt version is a new cache key: the v1 judgements were asked another question.
+    sent, scored = _score_with_stored(tmp_path, KEYS_V1)
+    assert (sent, scored.run.calls, scored.run.cache_hits) == (3, 3, 0)
+    assert [(v.judge, v.verdict, v.cached, v.prompt_version.split("+")[0]) for v in scored.run.verdicts] == [
+        ("relevance", "pass", False, "relevance-v2"), ("groundedness", "pass", False, "groundedness-v2"),
+        ("mentions_order", "pass", False, "guideline-v2")]
 
 
 def test_score_day_rows_fill_judge_scores_and_judge_cache_and_a_rerun_is_free(tmp_path: Path):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from eval_pipeline.lib.judging import LLM_JUDGES, build_messages, parse_answer
-from eval_pipeline.lib.judging.prompts import RELEVANCE_PROMPT_V1
+from eval_pipeline.lib.judging.prompts import RELEVANCE_PROMPT_V2
 from eval_pipeline_tests.support.judging import FAIL, PASS, make_record, payload_of, run_judge
 from eval_pipeline_tests.support.openai_server import ChatRequest, Reply, serve
 
@@ -69,4 +69,4 @@ def test_build_messages_escapes_the_closing_tag_in_content():
     assert len(re.findall(r"<\s*/\s*data-feed", user, flags=re.IGNORECASE)) == 1
     inside = user.split("<data-feed>", 1)[1].rsplit("</data-feed>", 1)[0]
     assert json.loads(inside)["response"] == response
-    assert messages[0]["content"] == RELEVANCE_PROMPT_V1.replace("$tag", "data-feed")
+    assert messages[0]["content"] == RELEVANCE_PROMPT_V2.replace("$tag", "data-feed")

@@ -77,7 +77,7 @@ def test_cache_key_changes_with_every_part_of_the_identity():
     assert base == cache_key(judge, MODEL, '{"temperature": 0}', input_hash({"response": "a", "request": "q"}))
     variants = [
         cache_key(LLM_JUDGES["safety"], MODEL, '{"temperature": 0}', h),
-        cache_key(dataclasses.replace(judge, prompt_version="relevance-v2"), MODEL, '{"temperature": 0}', h),
+        cache_key(dataclasses.replace(judge, prompt_version="relevance-v3"), MODEL, '{"temperature": 0}', h),
         cache_key(judge, "openai/other", '{"temperature": 0}', h),
         cache_key(judge, MODEL, '{"temperature": 0.5}', h),
         cache_key(judge, MODEL, '{"temperature": 0}', input_hash({"request": "q", "response": "b"})),

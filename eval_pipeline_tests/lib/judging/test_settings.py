@@ -15,7 +15,7 @@ def test_judge_settings_carry_the_judging_config_and_the_endpoint():
     assert settings.endpoint == endpoint
     assert (settings.judging.concurrency, settings.judging.timeout_s, settings.judging.backoff_s) == (3, 7.0, 0.1)
     assert settings.seed == "team-a/2026-11-20"
-    assert settings.parameters() == {"temperature": 0, "max_tokens": 64, "response_format": "JudgeAnswer-v1"}
+    assert settings.parameters() == {"temperature": 0, "max_tokens": 64, "response_format": "JudgeAnswer-v2"}
 
 
 def test_judge_settings_prices_and_budget_zero_means_not_set():
