@@ -87,7 +87,7 @@ def main() -> None:
         print(f"  -> {sel.records} records ({sel.expected_records:.0f} expected) in {sel.strata} strata, "
               f"{sel.unique_requests} unique requests, weight sum {sel.weight_sum:,.0f} "
               f"for {sel.eligible_traces:,} eligible traces")
-        print(f"ratio to duckdb          : {ours_s / ref_s:.1f}x its time (stratified, deduplicated, weighted)")
+        print(f"ratio to duckdb          : {ours_s / ref_s:.1f}x its time (stratified, merged, weighted)")
         print("target (design.md 7)     : 1M traces <= 5 s")
     finally:
         if args.keep:

@@ -29,6 +29,11 @@ class Sampling:
     target_size: int = 200
     min_per_stratum: int = 3
     error_oversample: float = 3.0
+    # Sparse strata merge (lib/strata.py) until their proportional share of target_size reaches this many
+    # records; 0 keeps every tool signature x status x latency tier x model cell as its own stratum.
+    merge_strata_below: float = 8.0
+    # The strata pooling tool paths too rare for a stratum of their own count this many times in the allocation.
+    rare_path_oversample: float = 3.0
     # Part of the membership hash: change it to draw a different (still deterministic) sample.
     seed: str = "eval-pipeline"
     # Latency tiers: the day's own quantiles, unless SLO thresholds (ms) are given.
@@ -49,6 +54,10 @@ class DatasetChecks:
     drift_days: int = 7  # trailing days the stratum mix is compared with
     psi_warn: float = 0.1
     psi_error: float = 0.25
+    # The mix is compared on bins of at least this many of the day's traces (sparse cells merged), and a
+    # shift is reported only when the chi-square test of equal mixes also gives p < alpha.
+    min_bin_traces: float = 20.0
+    alpha: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -157,11 +166,14 @@ class Judging:
 class Monitoring:
     """Thresholds of the drift and regression checks on the dashboards (today vs trailing 7 days)."""
 
-    alpha: float = 0.01  # one-sided significance of a pass-rate drop
+    # One-sided significance of a pass-rate drop (Holm over the day's comparisons: the chance that a steady day
+    # raises a false regression alarm), also of an error-rate jump and a tool-path mix shift.
+    alpha: float = 0.001
     min_baseline_days: int = 3
     min_effective_n: float = 30.0  # per stratum comparisons need this many on both sides
     psi_warn: float = 0.1
     psi_error: float = 0.25
+    min_bin_traces: float = 20.0  # tool paths with fewer of the day's traces are pooled into one bin
     latency_p95_jump: float = 1.5  # today's p95 / trailing mean
     error_rate_jump: float = 2.0
     unknown_rate_max: float = 0.2  # per judge: calls that gave no answer, among those it could answer

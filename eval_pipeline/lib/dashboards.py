@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from eval_pipeline.lib import drift, pricing
+from eval_pipeline.lib import drift, estimates, pricing
 from eval_pipeline.lib.config import Monitoring
 from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.lib.report.html import pct
@@ -28,8 +28,9 @@ class DayTables:
     tool_paths_md: str
     judges_md: str
     pass_rates: dict[str, float]  # "pass_rate/<judge>": the weighted pass rate
-    judge_spend_usd: float
+    judge_spend_usd: float  # of the priced calls
     strata_rows: int
+    judge_unpriced_calls: int = 0  # answered judge calls without a price, left out of judge_spend_usd
 
 
 def query_rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
@@ -49,8 +50,7 @@ def rebuild_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayTables:
     for table in _DAY_TABLES:
         con.execute(load_sql(f"dashboards/{table}_delete_day"), {"day": day})
     write_daily_metrics(con, day)
-    con.execute(load_sql("dashboards/daily_judge_results_insert"), {"day": day})
-    con.execute(load_sql("dashboards/daily_judge_strata_insert"), {"day": day})
+    estimates.write_day(con, day)
     [m] = query_rows(con, "dashboards/daily_metrics_day", {"day": day})
     judges = query_rows(con, "dashboards/daily_judge_results_day", {"day": day})
     strata = query_rows(con, "dashboards/daily_judge_strata_day", {"day": day})
@@ -67,10 +67,12 @@ def rebuild_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayTables:
         tool_paths_md=md_table(["tool path", "traces"], [(p["path"], p["traces"]) for p in paths]),
         judges_md=md_table(["judge", "pass", "fail", "unknown", "weighted pass rate", "95 % interval", "spend"], [
             (j["judge"], j["passed"], j["failed"], j["unknown"], pct(j["weighted_pass_rate"]),
-             f'{pct(j["ci_low"])} – {pct(j["ci_high"])}', f'${j["spend_usd"] or 0:.4f}') for j in judges]),
+             f'{pct(j["ci_low"])} – {pct(j["ci_high"])}', pricing.spend_label(j["spend_usd"], j["unpriced_calls"]))
+            for j in judges]),
         pass_rates={f'pass_rate/{j["judge"]}': float(j["weighted_pass_rate"])
                     for j in judges if j["weighted_pass_rate"] is not None},
         judge_spend_usd=round(sum(j["spend_usd"] or 0.0 for j in judges), 6),
+        judge_unpriced_calls=sum(j["unpriced_calls"] or 0 for j in judges),
         strata_rows=len(strata),
     )
 
@@ -79,8 +81,7 @@ def judge_regressions(con: duckdb.DuckDBPyConnection, day: dt.date,
                       m: Monitoring) -> tuple[list[str], list[drift.PassRateComparison]]:
     """``day``'s pass-rate drops by the one regression rule (``drift.pass_rate_regressions``): (the drops as
     sentences, every comparison made). The check and the report both ask here."""
-    rows = con.execute(load_sql("dashboards/judge_rates_baseline"), {"day": day}).fetchall()
-    return drift.pass_rate_regressions(rows, alpha=m.alpha, min_baseline_days=m.min_baseline_days,
+    return drift.pass_rate_regressions(estimates.rate_rows(con, day), alpha=m.alpha, min_baseline_days=m.min_baseline_days,
                                        min_effective_n=m.min_effective_n)
 
 

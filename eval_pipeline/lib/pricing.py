@@ -1,5 +1,5 @@
 """The agent's own LLM spend: token usage per model priced with litellm's price map, read from the
-JSON file litellm ships (no litellm import, no network)."""
+JSON file litellm ships (no litellm import, no network); and how a spend with unpriced calls is shown."""
 
 import functools
 import importlib.util
@@ -54,3 +54,11 @@ def agent_cost(usage: Iterable[tuple[str, int | None, int | None]]) -> tuple[flo
             continue
         cost += (tokens_in or 0) * p[0] + (tokens_out or 0) * p[1]
     return cost, sorted(unpriced)
+
+
+def spend_label(usd: float | None, unpriced_calls: int | None = 0) -> str:
+    """Spend as people read it: ``$0.0123``; ``unpriced`` (or ``$0.0123 + unpriced``) when some calls had
+    no price, so an unknown spend never shows as $0.0000."""
+    if unpriced_calls:
+        return f"${usd:.4f} + unpriced" if usd else "unpriced"
+    return f"${usd or 0.0:.4f}"

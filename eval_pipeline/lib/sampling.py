@@ -1,9 +1,10 @@
 """Select a day's eval dataset from masked traces, and read back what the selection produced (its
-bookkeeping, its strata, its stratum mix) for the asset's metadata and the dataset checks.
+bookkeeping, its strata, its mix of cells) for the asset's metadata and the dataset checks.
 
 The selection itself is SQL (``sql/dataset/eval_dataset_*.sql``); this module binds the configuration to
-it, runs the statements in order and guards the one piece that cannot be a bound parameter: the
-configured ``filters.where`` predicate. Everything here reads ``masked_traces`` only.
+it, runs the statements in order, merges the day's sparse cells into strata between two of them (the rule
+is ``lib/strata.py``) and guards the one piece that cannot be a bound parameter: the configured
+``filters.where`` predicate. Everything here reads ``masked_traces`` only.
 """
 
 import datetime as dt
@@ -14,13 +15,19 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import duckdb
+import pyarrow as pa
 
-from eval_pipeline.lib.config import Filters, Sampling
+from eval_pipeline.lib import drift
+from eval_pipeline.lib import strata as merge_rule
+from eval_pipeline.lib.config import DatasetChecks, Filters, Sampling
 from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.lib.warehouse import load_sql
 
 _PREDICATE_MARKER = "/* predicate */ TRUE"
-_DAY_TABLES = ("eval_dataset", "eval_dataset_strata", "eval_dataset_days")
+_DAY_TABLES = ("eval_dataset", "eval_dataset_strata", "eval_dataset_cells", "eval_dataset_days")
+_CELL_STRATA = pa.schema([(c, pa.string()) for c in (*merge_rule.DIMENSIONS, "stratum", "stratum_tool_signature",
+                                                      "stratum_latency_tier", "stratum_model")]
+                         + [("traces", pa.int64()), ("demand_factor", pa.float64())])
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,12 @@ def validate_sampling(s: Sampling) -> None:
     if s.target_size < 0 or s.min_per_stratum < 0:
         msg = "sampling.target_size and sampling.min_per_stratum must be zero or more."
         raise ValueError(msg)
-    if s.error_oversample <= 0:
-        msg = f"sampling.error_oversample must be above 0 (1 means no oversampling), got {s.error_oversample}."
+    for key in ("error_oversample", "rare_path_oversample"):
+        if getattr(s, key) <= 0:
+            msg = f"sampling.{key} must be above 0 (1 means no oversampling), got {getattr(s, key)}."
+            raise ValueError(msg)
+    if s.merge_strata_below < 0:
+        msg = f"sampling.merge_strata_below must be zero (no merging) or more records, got {s.merge_strata_below}."
         raise ValueError(msg)
     if s.max_per_session < 0 or s.max_per_user < 0:
         msg = "sampling.max_per_session and sampling.max_per_user must be zero (no cap) or more."
@@ -79,6 +90,12 @@ def tier_names(s: Sampling) -> list[str]:
     if s.latency_slo_ms:
         return [f"{t:g}ms" for t in s.latency_slo_ms]
     return [f"p{q * 100:g}" for q in s.latency_quantiles]
+
+
+def tier_labels(s: Sampling) -> list[str]:
+    """One label per latency tier, between consecutive thresholds: '<=p50', 'p50-p90', 'p90-p99', '>p99'."""
+    names = tier_names(s)
+    return [f"<={names[0]}", *(f"{a}-{b}" for a, b in zip(names, names[1:], strict=False)), f">{names[-1]}"]
 
 
 def source_view_sql(predicate: str) -> str:
@@ -147,18 +164,44 @@ def select_day(con: duckdb.DuckDBPyConnection, day: dt.date, s: Sampling) -> Day
                                  {"latency_quantiles": [float(q) for q in s.latency_quantiles]}).fetchall()[0][0]
         # A day without latencies (or without eligible traces) still needs one threshold per tier name.
         thresholds = [math.nan if t is None else float(t) for t in thresholds or [None] * len(s.latency_quantiles)]
+    tiers = {"latency_thresholds": thresholds, "tier_labels": tier_labels(s)}
+    cells = con.execute(load_sql("dataset/eval_dataset_cell_counts"), tiers).fetchall()
+    con.register("cell_strata", merge_cells(cells, s))
+    try:
+        con.execute(load_sql("dataset/eval_dataset_cells_temp"))
+    finally:
+        con.unregister("cell_strata")
     con.execute(load_sql("dataset/eval_dataset_population"), {
-        "target_size": s.target_size, "min_per_stratum": s.min_per_stratum,
-        "error_oversample": s.error_oversample, "latency_thresholds": thresholds, "tier_names": tier_names(s),
+        "target_size": s.target_size, "min_per_stratum": s.min_per_stratum, **tiers,
         "max_per_session": s.max_per_session, "max_per_user": s.max_per_user,
     })
     con.execute(load_sql("dataset/eval_dataset_insert"), {"day": day})
     con.execute(load_sql("dataset/eval_dataset_strata_insert"), {"day": day})
+    con.execute(load_sql("dataset/eval_dataset_cells_insert"), {"day": day})
     con.execute(load_sql("dataset/eval_dataset_days_insert"),
                 {"day": day, "target_size": s.target_size, "latency_thresholds": thresholds})
     con.execute(load_sql("dataset/eval_dataset_version"), {"day": day})
     con.execute(load_sql("dataset/eval_dataset_days_version"), {"day": day})
     return day_selection(con, day)
+
+
+def merge_cells(cells: Iterable[tuple], s: Sampling) -> pa.Table:
+    """The day's cells (tool signature, status, latency tier, model, traces) with their strata and demand
+    factors. A cell's size is its proportional share of ``target_size`` (errors counted ``error_oversample``
+    times); sparse cells merge by :func:`lib.strata.merge` below ``merge_strata_below`` records. A cell's
+    demand factor is ``error_oversample`` for errors and ``rare_path_oversample`` in a stratum of rare tool
+    paths (the larger of the two for both); a stratum's demand is the sum of its traces' factors."""
+    counts = {tuple(c[:4]): int(c[4]) for c in cells}
+    factor = {c: s.error_oversample if c[1] == "error" else 1.0 for c in counts}
+    total = sum(n * factor[c] for c, n in counts.items())
+    sizes = {c: s.target_size * n * factor[c] / total for c, n in counts.items()} if total else {}
+    rows = []
+    for cell, key in merge_rule.merge(sizes, s.merge_strata_below).items():
+        rows.append(dict(zip(merge_rule.DIMENSIONS, cell, strict=True)) | {
+            "traces": counts[cell], "stratum": merge_rule.name(key), "stratum_tool_signature": key[0],
+            "stratum_latency_tier": key[2], "stratum_model": key[3],
+            "demand_factor": max(factor[cell], s.rare_path_oversample if merge_rule.is_rare(key) else 0.0)})
+    return pa.Table.from_pylist(rows, schema=_CELL_STRATA)
 
 
 def day_selection(con: duckdb.DuckDBPyConnection, day: dt.date) -> DaySelection:
@@ -184,6 +227,7 @@ class Stratum(NamedTuple):
     records: int  # records drawn
     expected_records: float
     weight: float
+    cells: int = 1  # tool signature x status x latency tier x model cells merged into it
 
 
 def strata(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[Stratum]:
@@ -192,9 +236,11 @@ def strata(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[Stratum]:
 
 
 def strata_table(rows: list[Stratum], limit: int = 25) -> str:
-    """The strata as a markdown table for the asset's metadata: the ``limit`` largest, then a count of the rest."""
-    return md_table(["stratum", "traces", "records", "expected", "weight"],
-                    [(r.stratum, r.traces, r.records, round(r.expected_records, 1), round(r.weight, 1)) for r in rows],
+    """The strata as a markdown table for the asset's metadata: the ``limit`` largest, then a count of the rest.
+    ``cells`` counts the tool signature x status x latency tier x model cells merged into a stratum."""
+    return md_table(["stratum", "traces", "records", "expected", "weight", "cells"],
+                    [(r.stratum, r.traces, r.records, round(r.expected_records, 1), round(r.weight, 1), r.cells)
+                     for r in rows],
                     limit=limit, rest="smaller strata in table eval_dataset_strata")
 
 
@@ -203,14 +249,17 @@ def error_records(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
     return con.execute(load_sql("dataset/eval_dataset_error_records"), {"day": day}).fetchall()[0][0]
 
 
-def mix(rows: Iterable[tuple[str, float]]) -> dict[str, float]:
-    """Sum ``(category, count)`` pairs into one mapping."""
-    out: dict[str, float] = {}
-    for key, n in rows:
-        out[key] = out.get(key, 0.0) + float(n)
-    return out
+def cell_mix(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[tuple, float]:
+    """Eligible traces per cell (tool signature, status, latency tier, model) over the days ``start`` ..
+    ``end``, from the selections' bookkeeping: the population's mix, not the sample's."""
+    rows = con.execute(load_sql("dataset/eval_dataset_cell_mix"), {"start": start, "end": end}).fetchall()
+    return {tuple(r[:4]): float(r[4]) for r in rows}
 
 
-def stratum_mix(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, float]:
-    """Eligible traces per stratum over the days ``start`` .. ``end`` (from the selections' bookkeeping)."""
-    return mix(con.execute(load_sql("dataset/eval_dataset_stratum_mix"), {"start": start, "end": end}).fetchall())
+def stratum_shift(con: duckdb.DuckDBPyConnection, day: dt.date, c: DatasetChecks) -> drift.MixShift | None:
+    """``day``'s mix of eligible traffic against the ``drift_days`` before it, on populated bins
+    (:func:`drift.mix_shift`); None when no selection of those days is stored."""
+    baseline = cell_mix(con, day - dt.timedelta(days=c.drift_days), day - dt.timedelta(days=1))
+    if not baseline:
+        return None
+    return drift.mix_shift(baseline, cell_mix(con, day, day), min_count=c.min_bin_traces)

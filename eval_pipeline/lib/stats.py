@@ -18,9 +18,9 @@ Draws the intervals hold for (bench/stats_coverage.py measures each)
       duplicates collapsed after the draw for the dataset and the judge calls): no clusters needed;
     * requests drawn whole (every trace of a drawn request in the estimate, ``clusters`` = request),
       when a request's probability grows with its traffic, e.g. 1 - prod(1 - pi_i) over its traces.
-    With one draw per request at its representative's stratum probability (today's selection), a
-    request repeated by 4 % of the day is drawn on about one day in five with up to a quarter of the
-    weight, and on the other days nothing in the sample tells how far its traces differ from the
+    With one draw per request at its representative's stratum probability (the selection before
+    issue 11), a request repeated by 4 % of the day is drawn on about one day in five with up to a
+    quarter of the weight, and on the other days nothing in the sample tells how far its traces differ from the
     rest: intervals then undercover whatever the variance formula.
 
 Rate (``weighted_rate``): the ratio (Hajek) estimator

@@ -1,7 +1,9 @@
-"""Contract: the drift statistics behave (PSI zero for equal mixes, large for a shifted one; the
-pass-rate test flags a real drop and not noise), and the regression SQL + test find a planted drop
-per judge and per stratum in a warehouse while leaving stable judges alone; the traffic drift rule flags a
-planted shift of the tool-path mix, error rate, p95 and cost and stays quiet on unchanged traffic."""
+"""Contract: the drift statistics behave (PSI zero for equal mixes, large for a shifted one; the mix comparison
+on populated, smoothed bins stays quiet on noise from small days and names the bins that moved; the chi-square
+tail and Holm's correction are right; the pass-rate test flags a real drop and not noise), and the regression
+rows + test find a planted drop per judge and per stratum in a warehouse while leaving stable judges alone;
+the traffic drift rule flags a planted shift of the tool-path mix, error rate, p95 and cost and stays quiet
+on unchanged traffic and on an error-rate jump that small counts explain."""
 
 import datetime as dt
 import os
@@ -13,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from eval_pipeline.lib import drift, pricing, warehouse
+from eval_pipeline.lib import drift, estimates, pricing, warehouse
 from eval_pipeline.lib.config import Monitoring
 from eval_pipeline.lib.judging.verdict import NO_ANSWER
 from eval_pipeline.lib.warehouse import load_sql
@@ -26,6 +28,45 @@ def test_psi_zero_for_equal_mix_and_large_for_a_shift() -> None:
     assert drift.psi({"a": 90, "b": 10}, {"a": 50, "b": 50}) > 0.25
     assert 0 < drift.psi({"a": 50, "b": 50}, {"a": 55, "b": 45}) < 0.1
     assert drift.psi({"a": 1}, {"b": 1}) > 1  # a new category is a shift, not a crash
+
+
+def test_chi2_sf_matches_the_tables() -> None:
+    # 99th percentiles of chi-square: 6.635 (1 df), 9.210 (2), 15.086 (5), 23.209 (10), 50.892 (30)
+    for x, df in ((6.635, 1), (9.210, 2), (15.086, 5), (23.209, 10), (50.892, 30)):
+        assert drift.chi2_sf(x, df) == pytest.approx(0.01, rel=0.05)
+    assert drift.chi2_sf(0.0, 4) == 1.0
+
+
+def test_holm_rejects_step_down_and_controls_the_family() -> None:
+    assert drift.holm([0.001, 0.04, 0.02], alpha=0.05) == [True, True, True]  # .001 < .05/3, .02 < .05/2, .04 < .05
+    assert drift.holm([0.001, 0.04, 0.03], alpha=0.05) == [True, False, False]  # .03 >= .05/2: stop
+    assert drift.holm([0.02, 0.03, 0.04], alpha=0.05) == [False, False, False]  # 0.02 >= .05/3: stop
+    assert drift.holm([], alpha=0.05) == []
+
+
+def test_mix_shift_is_quiet_on_the_same_mix_and_on_small_day_noise() -> None:
+    mix = {("search", "ok", "<=p50", "m"): 700.0, ("answer", "ok", "<=p50", "m"): 250.0,
+           ("search", "error", "<=p50", "m"): 50.0}
+    same = drift.mix_shift({k: 7 * v for k, v in mix.items()}, mix, min_count=20)
+    assert same.psi == pytest.approx(0.0, abs=1e-12) and same.p_value == pytest.approx(1.0)
+    assert same.level(0.1, 0.25, 0.01) is None
+    # a 40-trace day: one trace here or there swings PSI over sparse bins; populated bins and the test hold
+    small = {("search", "ok", "<=p50", "m"): 24.0, ("answer", "ok", "<=p50", "m"): 11.0,
+             ("search", "error", "<=p50", "m"): 5.0}
+    noisy = drift.mix_shift({k: 7 * v for k, v in mix.items()}, small, min_count=20)
+    assert noisy.bins < len(mix) + 1 and noisy.level(0.1, 0.25, 0.01) is None
+
+
+def test_mix_shift_names_what_moved() -> None:
+    before = {("search", "ok", "<=p50", "m"): 7000.0, ("refund", "ok", "<=p50", "m"): 700.0,
+              ("search", "error", "<=p50", "m"): 300.0}
+    today = {("search", "ok", "<=p50", "m"): 600.0, ("refund", "ok", "<=p50", "m"): 350.0,
+             ("search", "error", "<=p50", "m"): 50.0}
+    shift = drift.mix_shift(before, today, min_count=20)
+    assert shift.level(0.1, 0.25, 0.01) == "error" and shift.p_value < 1e-6
+    assert shift.movers[0][0] == "refund | ok | <=p50 | m"
+    assert shift.movers[0][1] == pytest.approx(700 / 8000, abs=0.01) and shift.movers[0][2] == pytest.approx(0.35, abs=0.01)
+    assert "refund | ok | <=p50 | m 8.8% -> 35.0%" in shift.sentence("stratum mix shifted", 0.25)
 
 
 def test_compare_rates_flags_a_drop_but_not_noise() -> None:
@@ -68,7 +109,7 @@ def test_pass_rate_regressions_find_a_planted_drop(tmp_path: Path) -> None:
         con.register("r", pa.Table.from_pylist(records))
         con.execute("INSERT INTO judge_scores BY NAME SELECT * FROM s")
         con.execute("INSERT INTO eval_dataset BY NAME SELECT * FROM r")
-        rows = con.execute(load_sql("dashboards/judge_rates_baseline"), {"day": DAY}).fetchall()
+        rows = estimates.rate_rows(con, DAY)
     drops, compared = drift.pass_rate_regressions(rows, alpha=0.01, min_baseline_days=3, min_effective_n=30)
     assert len(compared) == 6  # two judges overall + two strata each
     assert [d.split(":")[0] for d in drops] == ["no_error", "no_error [refund | ok]"]
@@ -133,6 +174,11 @@ def test_traffic_drift_flags_planted_shifts_and_stays_quiet_on_the_same_traffic(
     assert [w.split(" ")[0] for w in shifted.warnings] == ["error", "latency", "agent"]
     missing = drift.traffic_drift(mix, mix, {**_figures(), "error_rate": None, "cost_per_trace_baseline": None}, m)
     assert missing.errors == missing.warnings == []  # a figure missing on one side is not a jump
+    # 3 errors in 30 traces against 5 % over 7 days: over 2x, but small counts explain it, so no warning
+    few = drift.traffic_drift(mix, mix, {**_figures(error_rate=0.1), "traces": 30, "baseline_traces": 7000}, m)
+    assert few.warnings == []
+    many = drift.traffic_drift(mix, mix, {**_figures(error_rate=0.15), "traces": 1000, "baseline_traces": 7000}, m)
+    assert [w.split(" ")[0] for w in many.warnings] == ["error"]
 
 
 def test_pass_rate_regressions_name_each_comparison_once() -> None:

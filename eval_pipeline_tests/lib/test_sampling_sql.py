@@ -1,11 +1,13 @@
 """Contract: the eval-dataset selection (sql/dataset/eval_dataset_*.sql through lib.sampling.select_day) draws a
-deterministic Poisson sample keyed by trace_id, stratified by tool signature x status x latency tier x model;
-every stratum with traffic gets its minimum; errors are oversampled; sessions and users are capped;
-duplicate requests (case, whitespace, masked placeholders) collapse into one record whose weight carries
-the group; records without a request are counted, never selected; filters narrow the slice and a
-predicate can never reach beyond masked_traces; membership is stable when late traces arrive; the strata
-read back largest first for the asset's metadata table; the daily metrics row
-(lib.dashboards.write_daily_metrics) counts that traffic right."""
+deterministic Poisson sample of traces keyed by trace_id, stratified by tool signature x status x latency tier
+x model with sparse cells merged (model, then tier, then signature; never status); every stratum with
+traffic gets its minimum; errors and pooled rare tool paths are oversampled; sessions and users are capped;
+one row per drawn trace with weight = 1 / inclusion probability; duplicate requests (case, whitespace,
+masked placeholders) share a request_key and each carries the day's count of its request (duplicate_count);
+records without a request are counted, never selected; filters narrow the slice and a predicate can
+never reach beyond masked_traces; membership is stable when late traces arrive; the strata read back
+largest first for the asset's metadata table; the daily metrics row (lib.dashboards.write_daily_metrics)
+counts that traffic right."""
 
 import dataclasses
 import datetime as dt
@@ -74,25 +76,68 @@ def test_selection_is_deterministic_and_seed_dependent(con) -> None:
 
 
 def test_selection_strata_are_signature_status_tier_model(con) -> None:
-    rows = _select(con)
-    for r in rows:
+    unmerged = _select(con, dataclasses.replace(BASE, merge_strata_below=0))
+    for r in unmerged:
         sig, status, tier, model = r["stratum"].split(" | ")
         assert (status, tier, model) == (r["status"], r["latency_tier"], "model-a")
         assert sig == r["tool_signature"]
     # consecutive repeats collapse: search > search > answer is the signature search>answer
-    assert "search>answer" in {r["tool_signature"] for r in rows}
-    assert {r["latency_tier"] for r in rows} == {"<=p90", ">p90"}
+    assert "search>answer" in {r["tool_signature"] for r in unmerged}
+    assert {r["latency_tier"] for r in unmerged} == {"<=p90", ">p90"}
+    # merged: a dimension is either the record's own value or '*' (a rare path's signature: '(rare paths)'),
+    # and the status is never merged
+    merged = _select(con)
+    for r in merged:
+        parts = r["stratum"].split(" | ")
+        assert parts[1] == r["status"]
+        assert parts[0] in (r["tool_signature"], "*", "(rare paths)"), r["stratum"]
+        assert parts[2] in (r["latency_tier"], "*") and parts[3] in (r["model"], "*"), r["stratum"]
+    assert len({r["stratum"] for r in merged}) < len({r["stratum"] for r in unmerged})
 
 
-def test_selection_represents_every_stratum_with_its_minimum(con) -> None:
-    rows = _select(con)
+def test_selection_merges_sparse_cells_until_strata_carry_data(con) -> None:
+    _select(con)
     strata = _strata(con)
-    assert any(s.startswith("rare_tool | ok") for s in strata)  # a handful of traces in 2000
+    sel = sampling.day_selection(con, DAY)
+    factor = {"ok": 1.0, "error": BASE.error_oversample}
+    demand = sum(s["traces"] * factor[s["status"]] for s in strata.values())
+    for name, s in strata.items():
+        share = BASE.target_size * s["traces"] * factor[s["status"]] / demand
+        # every stratum earns merge_strata_below records at proportional allocation, but the pooled leftovers
+        # of each status (their signature merged) and the rare paths, which take whatever is left
+        assert share >= BASE.merge_strata_below or name.startswith(("* | ", "(rare paths) | ")), (name, share)
+    assert sum(s["cells"] for s in strata.values()) == con.execute(
+        "SELECT count(*) FROM eval_dataset_cells WHERE trace_date = $d", {"d": DAY}).fetchall()[0][0]
+    assert sum(s["traces"] for s in strata.values()) == sel.eligible_traces
+    assert sel.strata == len(strata) < 10
+
+
+@pytest.mark.parametrize("merge", [0.0, BASE.merge_strata_below], ids=["cells", "merged"])
+def test_selection_represents_every_stratum_with_its_minimum(con, merge: float) -> None:
+    rows = _select(con, dataclasses.replace(BASE, merge_strata_below=merge))
+    strata = _strata(con)
+    # a handful of rare_tool traces in 2000: their own stratum, or the pooled rare paths' one
+    assert any(s.startswith("rare_tool | ok" if merge == 0 else "(rare paths) | ok") for s in strata)
     assert {r["stratum"] for r in rows} == set(strata)
     for name, s in strata.items():
-        assert s["records"] >= min(3, s["unique_requests"]), name
+        assert s["records"] >= min(3, s["traces"]), name
     # the minimum is met through the records the hash ranks first, and says so
     assert {r["selected_by"] for r in rows} == {"poisson", "stratum_minimum"}
+
+
+def test_selection_oversamples_rare_tool_paths(con) -> None:
+    # Rare paths stay apart when merged and keep their oversampling: their traces count rare_path_oversample
+    # times in the allocation.
+    mean_pi = {}
+    for factor in (1.0, 3.0):
+        _select(con, dataclasses.replace(BASE, rare_path_oversample=factor))
+        mean_pi[factor] = dict(con.execute(
+            "SELECT starts_with(stratum, '(rare paths)'), avg(inclusion_probability) FROM eval_population "
+            "WHERE status = 'ok' GROUP BY ALL").fetchall())
+    assert "rare_tool" in {r[0] for r in con.execute(
+        "SELECT tool_signature FROM eval_population WHERE starts_with(stratum, '(rare paths) | ok')").fetchall()}
+    assert mean_pi[3.0][True] > 1.5 * mean_pi[1.0][True]
+    assert mean_pi[3.0][True] > 2 * mean_pi[3.0][False]
 
 
 def test_selection_strata_read_back_largest_first_for_the_metadata_table(con) -> None:
@@ -112,25 +157,25 @@ def test_selection_oversamples_errors_and_hits_the_target(con) -> None:
     error_share_sample = sum(r["status"] == "error" for r in rows) / len(rows)
     error_share_population = con.execute(
         "SELECT avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0 END) FROM masked_traces").fetchall()[0][0]
-    assert error_share_sample > 2 * error_share_population
     sel = sampling.day_selection(con, DAY)
+    assert sel.expected_error_share > 2 * error_share_population
     assert sel.expected_error_share == pytest.approx(error_share_sample, abs=0.1)
     # the minimums come out of the target: the expected size stays near it
     assert sel.expected_records == pytest.approx(BASE.target_size, rel=0.15)
     assert abs(len(rows) - sel.expected_records) < 4 * sel.expected_records ** 0.5
 
 
-def test_selection_weights_are_traces_over_probability_and_estimate_the_traffic(con) -> None:
+def test_selection_weights_are_one_over_probability_and_estimate_the_traffic(con) -> None:
     rows = _select(con)
     sel = sampling.day_selection(con, DAY)
     assert sel.eligible_traces == 2001 and sel.traces_without_request == 2 and sel.traces == 2003
     assert sum(r["weight"] for r in rows) == pytest.approx(sel.eligible_traces, abs=3 * sel.weight_sum_se)
     for r in rows:
         assert 0 < r["inclusion_probability"] <= 1
-        assert r["weight"] == pytest.approx(r["duplicate_count"] / r["inclusion_probability"])
+        assert r["weight"] == pytest.approx(1 / r["inclusion_probability"])
 
 
-def test_selection_collapses_duplicates_across_case_whitespace_and_placeholders(con) -> None:
+def test_selection_keys_duplicates_across_case_whitespace_and_placeholders(con) -> None:
     # planted defects: one question asked three times, with different casing, spacing and masked emails
     _load(con, [
         {"trace_id": "a1" * 16, "request": "Reset my password for <EMAIL:0a1b2c3d4e>", "status": "ok",
@@ -142,11 +187,15 @@ def test_selection_collapses_duplicates_across_case_whitespace_and_placeholders(
     ])
     rows = _select(con, dataclasses.replace(BASE, target_size=5000))  # everything
     resets = [r for r in rows if "password" in r["request"].lower()]
-    assert len(resets) == 1 and resets[0]["duplicate_count"] == 3
-    assert resets[0]["weight"] == pytest.approx(3.0)
-    assert len({r["request_key"] for r in rows}) == len(rows)
+    # each trace is its own record, with its own status and weight: nobody's outcome stands for another's
+    assert sorted(r["status"] for r in resets) == ["error", "ok", "ok"]
+    assert len({r["request_key"] for r in resets}) == 1 and {r["duplicate_count"] for r in resets} == {3}
+    assert all(r["weight"] == pytest.approx(1.0) for r in resets)
+    assert len({r["trace_id"] for r in rows}) == len(rows) == 2001 + 3
     assert not {"e" * 32, "d" * 32} & {r["trace_id"] for r in rows}  # no request: never selected
     assert sum(r["weight"] for r in rows) == pytest.approx(2001 + 3)
+    sel = sampling.day_selection(con, DAY)
+    assert (sel.eligible_traces, sel.unique_requests) == (2004, 2001)  # row 0 and its copy, the resets
 
 
 def test_selection_stable_when_late_traces_arrive(con) -> None:

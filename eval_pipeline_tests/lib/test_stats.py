@@ -4,8 +4,8 @@ counted, never a pass; intervals stay inside their range and keep a positive wid
 and at tiny n. Over many simulated days of the issue's traffic (eval_pipeline_tests.support.simulate),
 the 95 % intervals hold the day's true value on 93-97 % of days, with duplicates whose outcomes differ
 (estimated from traces, or from requests drawn whole and declared as clusters); the collapsed records
-with Wilson at Kish's n_eff (today's dashboards) undercover on the issue's days; and the release gate
-passes an identical candidate and fails a clearly worse one."""
+with Wilson at Kish's n_eff (the dashboards before issue 11) undercover on the issue's days; and the
+release gate passes an identical candidate and fails a clearly worse one."""
 
 import math
 

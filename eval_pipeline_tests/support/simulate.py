@@ -14,8 +14,9 @@ Samples follow the dataset selection (sql/dataset/eval_dataset_population.sql), 
 minimum replaced by Poisson draws: strata are tool path x status x latency tier; errors weigh
 ``error_oversample`` times in the proportional allocation of ``target_size``; every stratum expects at
 least ``min_per_stratum`` units; every unit is drawn independently. ``draw_traces`` draws each trace on
-its own; ``draw_groups`` draws distinct requests (by their representative's stratum, as today, or with
-the probability that any of their traces would be drawn) and returns every trace of a drawn request,
+its own (as the selection does since issue 11); ``draw_groups`` draws distinct requests (by their
+representative's stratum, as the selection did before, or with the probability that any of their traces
+would be drawn) and returns every trace of a drawn request,
 clustered by request; ``collapse`` turns that draw into the legacy dataset records (one per request, the
 representative's outcome, weight = duplicates / pi). ``coverage`` runs a case over many days.
 """
@@ -143,7 +144,7 @@ def draw_groups(rng: np.random.Generator, day: Day, by: str = "any") -> Sample:
     """Poisson draw of distinct requests; every trace of a drawn request, clustered by request.
 
     ``by="any"``: a request's probability is that of any of its traces being drawn on its own;
-    ``by="representative"``: its representative's stratum probability (today's selection).
+    ``by="representative"``: its representative's stratum probability (the selection before issue 11).
     """
     pi_unit = {"any": day.pi_any, "representative": day.pi_group}[by]
     pi = pi_unit[day.representative]
@@ -180,8 +181,8 @@ def true_outcome_rates(outcomes: np.ndarray) -> dict[str, float]:
 
 
 def kish_wilson(y: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
-    """(rate, low, high) as sql/schema/macros.sql judge_estimates computes them: Wilson's interval at
-    Kish's n_eff. Kept here as the reference the new estimator is measured against."""
+    """(rate, low, high) as the dashboards computed them before issue 11 (the judge_estimates macro):
+    Wilson's interval at Kish's n_eff. Kept here as the reference the new estimator is measured against."""
     known = ~np.isnan(y)
     y, w = y[known], weights[known]
     p = float(np.dot(w, y) / w.sum())
@@ -242,8 +243,9 @@ def rate_case(judge: str, draw: str = "traces", *, clusters: bool = True, legacy
 
     ``draw``: 'traces' (each trace on its own), or a ``draw_groups`` mode ('any', 'representative').
     ``clusters``: tell the estimator which traces were drawn together. ``legacy``: estimate from the
-    collapsed records with Wilson at Kish's n_eff instead (today's dashboards). ``errors_only``: the
-    rate among error traces (a domain: the per-stratum call on the error traces of the draw).
+    collapsed records with Wilson at Kish's n_eff instead (the dashboards before issue 11).
+    ``errors_only``: the rate among error traces (a domain: the per-stratum call on the error traces of
+    the draw).
     """
     def case(rng: np.random.Generator, day: Day) -> tuple[float, float, float] | None:
         verdicts = getattr(day, judge)

@@ -1,18 +1,15 @@
--- Per judge for $day: verdict counts, unknown reasons, spend and the weighted pass rate with its
--- 95 % interval (the judge_estimates macro, sql/schema/40_dashboards.sql).
+-- Per judge for $day: the figures eval_pipeline.lib.estimates computed (registered as judge_figures:
+-- verdict counts, spend, the weighted pass rate with its 95 % interval) and the unknown reasons.
 INSERT INTO daily_judge_results BY NAME
-WITH est AS (
-    SELECT * FROM judge_estimates($day, false)
-),
-reasons AS (
+WITH reasons AS (
     SELECT judge, map(list(unknown_reason), list(n)) AS unknown_reasons
     FROM (SELECT judge, coalesce(unknown_reason, 'unspecified') AS unknown_reason, count(*) AS n
           FROM judge_scores WHERE trace_date = $day AND verdict = 'unknown' GROUP BY ALL)
     GROUP BY judge
 )
-SELECT CAST($day AS DATE) AS trace_date, e.judge, e.judged, e.passed, e.failed, e.unknown,
-       e.weighted_pass_rate, e.ci_low, e.ci_high, e.spend_usd,
+SELECT CAST($day AS DATE) AS trace_date, f.judge, f.judged, f.passed, f.failed, f.unknown,
+       f.weighted_pass_rate, f.ci_low, f.ci_high, f.n_eff, f.std_error, f.spend_usd, f.unpriced_calls,
        coalesce(r.unknown_reasons, MAP()) AS unknown_reasons,
        now()::TIMESTAMP AS computed_at
-FROM est AS e
+FROM judge_figures AS f
 LEFT JOIN reasons AS r USING (judge);

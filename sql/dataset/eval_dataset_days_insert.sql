@@ -8,14 +8,14 @@ kept AS (
     FROM eval_eligible
 ),
 pop AS (
-    SELECT sum(duplicate_count) AS eligible, count(*) AS unique_requests, count(DISTINCT stratum) AS strata,
+    SELECT count(*) AS eligible, count(DISTINCT request_key) AS unique_requests, count(DISTINCT stratum) AS strata,
            count(*) FILTER (WHERE selected_by IS NOT NULL) AS records,
            sum(inclusion_probability) AS expected_records,
            sum(inclusion_probability) FILTER (WHERE status = 'error') / nullif(sum(inclusion_probability), 0)
                AS expected_error_share,
-           sum(duplicate_count / inclusion_probability) FILTER (WHERE selected_by IS NOT NULL) AS weight_sum,
+           sum(1.0 / inclusion_probability) FILTER (WHERE selected_by IS NOT NULL) AS weight_sum,
            -- Horvitz-Thompson variance estimate of the weighted count.
-           sqrt(sum((1 - inclusion_probability) * (duplicate_count / inclusion_probability) ** 2)
+           sqrt(sum((1 - inclusion_probability) / inclusion_probability ** 2)
                 FILTER (WHERE selected_by IS NOT NULL)) AS weight_sum_se
     FROM eval_population
 )

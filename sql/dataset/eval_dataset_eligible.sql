@@ -1,6 +1,6 @@
 -- The day's traces that pass the configured filters, with what the selection needs: the primary model,
--- the tool signature (consecutive repeats collapsed), the normalised request's key (NULL: no request)
--- and the keyed hash of the trace id. Reads the temp view eval_source (masked_traces narrowed by the
+-- the tool signature (consecutive repeats collapsed), the normalised request's key (NULL: no request;
+-- traces with the same key are duplicates) and the keyed hash of the trace id. Reads the temp view eval_source (masked_traces narrowed by the
 -- configured predicate).
 -- Parameters: $day, $seed, $services (VARCHAR[]), $models (VARCHAR[]), $start_date, $end_date (DATE or NULL).
 CREATE OR REPLACE TEMP TABLE eval_eligible AS
@@ -34,8 +34,6 @@ normalised AS (
 )
 SELECT * EXCLUDE (norm_request, h),
        md5(norm_request) AS request_key,
-       -- Two independent uniform numbers from the keyed md5: 60 bits decide membership, 60 others pick a
-       -- duplicate group's representative, so a representative's membership hash stays uniform.
-       CAST('0x' || substr(h, 1, 15) AS UBIGINT) / 1152921504606846976.0 AS u,
-       CAST('0x' || substr(h, 17, 15) AS UBIGINT) AS rep_rank
+       -- A uniform number from 60 bits of the keyed md5: the trace is drawn when it is below its probability.
+       CAST('0x' || substr(h, 1, 15) AS UBIGINT) / 1152921504606846976.0 AS u
 FROM normalised;

@@ -1,52 +1,35 @@
--- The day's eligible population, one row per distinct normalised request, with each record's
--- inclusion probability and whether the keyed hash draws it. Reads the temp table eval_eligible
--- (eval_dataset_eligible.sql).
+-- The day's eligible population, one row per trace, with its inclusion probability and whether the keyed
+-- hash draws it. Reads the temp tables eval_eligible (eval_dataset_eligible.sql) and eval_cells (each
+-- cell's stratum, merged by eval_pipeline.lib.strata).
 --
--- Design (Poisson sampling with a per-stratum minimum):
+-- Design (Poisson sampling of traces with a per-stratum minimum):
 --   * eligible: the day's traces that pass the filters and carry a request;
---   * deduplicated: one representative per normalised request (case, whitespace and masked
---     placeholders folded), chosen by keyed-hash bits independent of the membership bits, so the
---     representative's membership hash stays uniform; it carries the group's count;
---   * strata: tool signature x status x latency tier x primary model;
---   * allocation: strata whose proportional share (errors counted $error_oversample times) is below
---     $min_per_stratum get their minimum only; the rest of $target_size goes proportionally to the others;
+--   * one unit per trace: duplicates (the same normalised request) are drawn each on its own, so an
+--     estimate never hands one trace's outcome to the others (the dev-eval dataset and the judge cache
+--     collapse them; eval_dataset_insert.sql counts them for the drawn records);
+--   * strata: tool signature x status x latency tier x primary model, sparse cells merged (eval_cells);
+--   * allocation: a stratum's demand is the sum of its traces' demand factors (errors and rare tool paths
+--     oversampled, eval_cells); strata whose proportional share of $target_size is below $min_per_stratum get their
+--     minimum only; the rest of the target goes to the others in proportion to their demand;
 --   * caps: a session's and then a user's expected records are scaled down to the caps;
 --   * membership: u(trace_id) < p, or among the stratum's $min_per_stratum smallest u. The union's
 --     probability is exact: pi = p + sum_{j<k} (k - j) * P(Bin(n, p) = j) / n (k = minimum, n = stratum size),
---     because the minimum depends on the ranks of u only.
--- Parameters: $target_size, $min_per_stratum, $error_oversample, $latency_thresholds (DOUBLE[]:
--- the day's quantiles or the SLO thresholds), $tier_names (VARCHAR[], one per threshold),
--- $max_per_session, $max_per_user.
+--     because the minimum depends on the ranks of u only. weight = 1 / pi.
+-- Parameters: $target_size, $min_per_stratum, $latency_thresholds (DOUBLE[]: the day's quantiles or the
+-- SLO thresholds), $tier_labels (VARCHAR[], one per tier), $max_per_session, $max_per_user.
 CREATE OR REPLACE TEMP TABLE eval_population AS
-WITH dedup AS (
-    -- Most groups are single traces; the representative is the member with the smallest rep_rank.
-    SELECT request_key, count(*) AS duplicate_count, arg_min(rowid, rep_rank) AS representative
-    FROM eval_eligible
-    WHERE request_key IS NOT NULL
-    GROUP BY request_key
-),
-reps AS (
-    SELECT e.trace_id, e.request_key, d.duplicate_count, e.status, e.latency_ms, e.service_name, e.session_id,
-           e.user_id, e.model, e.tool_signature, e.u,
-           CASE WHEN e.latency_ms IS NULL THEN '(no latency)'
-                ELSE t.names[1 + len(list_filter(t.t, lambda x: e.latency_ms > x))] END AS latency_tier
-    FROM dedup AS d
-    JOIN eval_eligible AS e ON e.rowid = d.representative
-    CROSS JOIN (
-        -- Tier k lies between thresholds k - 1 and k: '<=p50', 'p50-p90', 'p90-p99', '>p99'.
-        SELECT CAST($latency_thresholds AS DOUBLE[]) AS t,
-               list_concat(['<=' || ($tier_names)[1]],
-                           list_transform(range(1, len($tier_names)),
-                                          lambda i: ($tier_names)[i] || '-' || ($tier_names)[i + 1]),
-                           ['>' || ($tier_names)[-1]]) AS names
-    ) AS t
-),
-stratified AS (
-    SELECT *, concat_ws(' | ', tool_signature, status, latency_tier, model) AS stratum FROM reps
+WITH stratified AS (
+    SELECT e.trace_id, e.request_key, e.status, e.latency_ms, e.service_name, e.session_id, e.user_id, e.model,
+           e.tool_signature, e.u, c.latency_tier, c.stratum, c.demand_factor
+    FROM (SELECT *, latency_tier(latency_ms, CAST($latency_thresholds AS DOUBLE[]), $tier_labels) AS latency_tier
+          FROM eval_eligible WHERE request_key IS NOT NULL) AS e
+    JOIN eval_cells AS c
+      ON c.tool_signature = e.tool_signature AND c.status IS NOT DISTINCT FROM e.status
+     AND c.latency_tier = e.latency_tier AND c.model = e.model
 ),
 strata AS (
     SELECT stratum, count(*) AS n, least(count(*), $min_per_stratum) AS k,
-           count(*) * CASE WHEN any_value(status) = 'error' THEN $error_oversample ELSE 1.0 END AS demand,
+           sum(demand_factor) AS demand,
            -- The minimum takes the stratum's smallest hashes: u up to the k-th smallest.
            list_last(min(u, greatest($min_per_stratum, 1))) AS minimum_u
     FROM stratified
@@ -94,7 +77,7 @@ capped AS (
     FROM session_capped AS c
     LEFT JOIN user_factor AS f ON f.user_id = c.user_id
 )
-SELECT trace_id, request_key, duplicate_count, status, latency_ms, service_name, session_id, user_id, model,
+SELECT trace_id, request_key, status, latency_ms, service_name, session_id, user_id, model,
        tool_signature, latency_tier, stratum, n, k, base_probability, p, u,
        least(1.0, p + CASE
            WHEN p >= 1.0 THEN 0.0

@@ -47,7 +47,7 @@ policy AS (
 )
 SELECT r.trace_id, r.trace_date, r.start_time, r.end_time, r.latency_ms, r.service_name, r.root_span_name,
        r.status, r.error_type, r.error_message, r.request, r.response, r.tool_path, r.tool_calls,
-       r.retrieved_context, r.models, r.input_tokens, r.output_tokens, r.session_id, r.user_id, r.span_count,
+       r.retrieved_context, r.models, r.response_models, r.input_tokens, r.output_tokens, r.session_id, r.user_id, r.span_count,
        r.conventions, coalesce(r.model_usage, []) AS model_usage,
        coalesce(f.feedback, []) AS feedback,
        coalesce(p.opted_out, false) AS opted_out, p.tenant

@@ -60,7 +60,10 @@ CREATE TABLE IF NOT EXISTS raw_traces (
     session_id VARCHAR, user_id VARCHAR, span_count BIGINT, conventions VARCHAR[],
     root_span_id VARCHAR, error_span_count BIGINT, llm_call_count BIGINT, tool_call_count BIGINT,
     -- token usage per model of the trace (LLM spans only), for the agent's cost on the dashboards
-    model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[]
+    model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[],
+    -- the model names the LLM spans reported (often dated: gpt-4.1-mini-2025-04-14); `models` holds the
+    -- requested names (gpt-4.1-mini)
+    response_models VARCHAR[]
 );
 
 -- ---------------------------------------------------------------- privacy
@@ -76,7 +79,8 @@ CREATE TABLE IF NOT EXISTS masked_traces (
     -- the labels the traces carry for judges (gen_ai.evaluation.result events, feedback.<judge>
     -- attributes), masked like every other text, so judge agreement never needs the raw spans
     feedback STRUCT(judge VARCHAR, label VARCHAR)[],
-    model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[]
+    model_usage STRUCT(model VARCHAR, input_tokens BIGINT, output_tokens BIGINT)[],
+    response_models VARCHAR[]
 );
 
 -- ---------------------------------------------------------------- dataset
@@ -84,8 +88,11 @@ CREATE TABLE IF NOT EXISTS masked_traces (
 CREATE TABLE IF NOT EXISTS eval_dataset (
     trace_id VARCHAR, trace_date DATE, request VARCHAR, response VARCHAR, tool_path VARCHAR[],
     retrieved_context VARCHAR[], status VARCHAR, latency_tier VARCHAR, stratum VARCHAR,
-    inclusion_probability DOUBLE, weight DOUBLE, dataset_version VARCHAR,
-    latency_ms DOUBLE, duplicate_count BIGINT,
+    inclusion_probability DOUBLE,
+    weight DOUBLE,            -- 1 / inclusion_probability: the traces of the day the record stands for
+    dataset_version VARCHAR,
+    latency_ms DOUBLE,
+    duplicate_count BIGINT,   -- traces of the day that asked this request (each drawn on its own)
     model VARCHAR,            -- the trace's primary (first) model
     tool_signature VARCHAR,   -- tool path, repeats collapsed
     service_name VARCHAR,
@@ -97,15 +104,23 @@ CREATE TABLE IF NOT EXISTS eval_dataset (
 
 -- Bookkeeping: one row per (day, stratum) of the eligible population: what was there, what was drawn.
 CREATE TABLE IF NOT EXISTS eval_dataset_strata (
-    trace_date DATE, stratum VARCHAR, tool_signature VARCHAR, status VARCHAR, latency_tier VARCHAR,
-    model VARCHAR,
-    traces BIGINT,                 -- eligible traces, duplicates counted in their representative's stratum
-    unique_requests BIGINT,        -- after deduplication
+    trace_date DATE, stratum VARCHAR,
+    tool_signature VARCHAR, status VARCHAR, latency_tier VARCHAR, model VARCHAR,  -- '*': merged (lib/strata.py)
+    traces BIGINT,                 -- eligible traces
+    unique_requests BIGINT,        -- distinct normalised requests among them (HyperLogLog: approximate)
     base_probability DOUBLE,       -- the stratum's Poisson probability before the per-session/user caps
     minimum BIGINT,                -- records guaranteed by min_per_stratum
     expected_records DOUBLE,       -- sum of inclusion probabilities
     records BIGINT,                -- drawn
-    weight DOUBLE                  -- sum of the drawn records' weights (estimates `traces`)
+    weight DOUBLE,                 -- sum of the drawn records' weights (estimates `traces`)
+    cells BIGINT                   -- tool signature x status x latency tier x model cells merged into it
+);
+
+-- Bookkeeping: one row per (day, cell) of the eligible population: the cell's traffic and the stratum it
+-- was merged into. The stratum-mix drift check bins the trailing days' traffic from it.
+CREATE TABLE IF NOT EXISTS eval_dataset_cells (
+    trace_date DATE, tool_signature VARCHAR, status VARCHAR, latency_tier VARCHAR, model VARCHAR,
+    stratum VARCHAR, traces BIGINT
 );
 
 -- Bookkeeping: one row per day: the selection's figures, read by the checks and the metadata.
@@ -177,12 +192,16 @@ CREATE TABLE IF NOT EXISTS daily_metrics (
 CREATE TABLE IF NOT EXISTS daily_judge_results (
     trace_date DATE, judge VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT, unknown BIGINT,
     weighted_pass_rate DOUBLE, unknown_reasons MAP(VARCHAR, BIGINT), computed_at TIMESTAMP,
-    ci_low DOUBLE, ci_high DOUBLE, spend_usd DOUBLE
+    ci_low DOUBLE, ci_high DOUBLE, spend_usd DOUBLE,
+    n_eff DOUBLE,             -- the design-based effective sample size of the rate (lib/stats.py)
+    std_error DOUBLE,         -- its linearisation standard error
+    unpriced_calls BIGINT     -- answered calls without a price: spend_usd leaves them out
 );
 
 CREATE TABLE IF NOT EXISTS daily_judge_strata (
     trace_date DATE, judge VARCHAR, stratum VARCHAR, judged BIGINT, passed BIGINT, failed BIGINT,
-    unknown BIGINT, weighted_pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, computed_at TIMESTAMP
+    unknown BIGINT, weighted_pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, computed_at TIMESTAMP,
+    n_eff DOUBLE, std_error DOUBLE
 );
 
 -- One row per (day, asset, check): the latest outcome of every check on the day's chain, so the report and

@@ -5,6 +5,41 @@ WITH day AS (
     FROM read_parquet($files)
     JOIN day_spans USING (source_file, source_index)
 ),
+-- Model names: an LLM span names the model it asked for (request attributes) and often a dated model that
+-- answered (gpt-4.1-mini -> gpt-4.1-mini-2025-04-14). A trace's `models` prefer the requested name, so one
+-- model never shows under two names. A span that reports only the answering model (some conventions record
+-- no request) takes the one name requested elsewhere that day that it starts with; failing that, an
+-- ISO-dated name loses its date (gpt-4.1-mini-2025-04-14 -> gpt-4.1-mini); a name someone requested as such
+-- stays as it is. `response_models` keeps the names the spans reported.
+requested AS (
+    SELECT d.trace_id, d.model AS response_model,
+           coalesce(json_extract_string(p.attributes, '$."gen_ai.request.model"'),
+                    json_extract_string(p.attributes, '$."llm.request.model_name"'),
+                    json_extract_string(p.attributes, '$."ai.model.id"')) AS request_model
+    FROM day AS d
+    JOIN (SELECT source_file, source_index, attributes FROM read_parquet($files) WHERE span_type = 'llm') AS p
+      USING (source_file, source_index)
+    WHERE d.span_type = 'llm' AND d.model IS NOT NULL
+),
+requested_names AS (
+    SELECT DISTINCT request_model FROM requested WHERE request_model IS NOT NULL
+),
+reported_names AS (
+    SELECT r.response_model,
+           CASE WHEN count(DISTINCT n.request_model) = 1 THEN any_value(n.request_model)
+                ELSE regexp_replace(r.response_model, '-\d{4}-\d{2}-\d{2}$', '') END AS model
+    FROM (SELECT DISTINCT response_model FROM requested) AS r
+    LEFT JOIN requested_names AS n ON starts_with(r.response_model, n.request_model || '-')
+    WHERE r.response_model NOT IN (SELECT request_model FROM requested_names)
+    GROUP BY r.response_model
+),
+trace_models AS (
+    SELECT r.trace_id, list_sort(list(DISTINCT coalesce(r.request_model, n.model, r.response_model))) AS models,
+           list_sort(list(DISTINCT r.response_model)) AS response_models
+    FROM requested AS r
+    LEFT JOIN reported_names AS n USING (response_model)
+    GROUP BY r.trace_id
+),
 usage AS (
     SELECT trace_id, list({'model': model, 'input_tokens': input_tokens, 'output_tokens': output_tokens}
                           ORDER BY model) AS model_usage
@@ -40,7 +75,6 @@ SELECT
                   ORDER BY start_ns, span_id) FILTER (WHERE span_type = 'tool'), []) AS tool_calls,
     coalesce(flatten(list(retrieved_documents ORDER BY start_ns, span_id)
                      FILTER (WHERE retrieved_documents IS NOT NULL)), []) AS retrieved_context,
-    coalesce(list_sort(list(DISTINCT model) FILTER (WHERE span_type = 'llm' AND model IS NOT NULL)), []) AS models,
     -- Agent spans often repeat their children's usage: tokens are summed over LLM spans only.
     sum(input_tokens) FILTER (WHERE span_type = 'llm') AS input_tokens,
     sum(output_tokens) FILTER (WHERE span_type = 'llm') AS output_tokens,
@@ -57,6 +91,8 @@ SELECT
 FROM day
 GROUP BY trace_id
 )
-SELECT traces.*, coalesce(usage.model_usage, []) AS model_usage
+SELECT traces.*, coalesce(usage.model_usage, []) AS model_usage, coalesce(m.models, []) AS models,
+       coalesce(m.response_models, []) AS response_models
 FROM traces
-LEFT JOIN usage USING (trace_id);
+LEFT JOIN usage USING (trace_id)
+LEFT JOIN trace_models AS m USING (trace_id);

@@ -33,12 +33,17 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: Warehouse, settings
             t = rebuild_day(con, day)
             outcomes = dashboard_checks.evaluate_dashboard_checks(con, day, settings.config().monitoring)
             check_results.record(con, day, outcomes)
+    if t.unpriced_models or t.judge_unpriced_calls:
+        context.log.warning("%s: spend left unpriced for agent model(s) %s and %d judge call(s): litellm's price map "
+                            "has no price for them; agent_cost_usd and spend_usd leave them out.", day,
+                            ", ".join(t.unpriced_models) or "none", t.judge_unpriced_calls)
     yield dg.MaterializeResult(asset_key="daily_metrics", metadata={
         **t.metrics, "top_tool_paths": dg.MetadataValue.md(t.tool_paths_md),
         "unpriced_models": dg.MetadataValue.json(t.unpriced_models),
     })
     yield dg.MaterializeResult(asset_key="daily_judge_results", metadata={
         "judges": dg.MetadataValue.md(t.judges_md), **t.pass_rates, "judge_spend_usd": t.judge_spend_usd,
+        "judge_unpriced_calls": t.judge_unpriced_calls,
     })
     yield dg.MaterializeResult(asset_key="daily_judge_strata", metadata={"rows": t.strata_rows})
     for o in outcomes:

@@ -1,11 +1,10 @@
-import datetime as dt
-
 import dagster as dg
 
 from eval_pipeline.defs.checks_common import check_day, gx_rule_checks
-from eval_pipeline.lib import dev_eval, drift, sampling
+from eval_pipeline.lib import dev_eval, sampling
 from eval_pipeline.lib.config import DatasetChecks
 from eval_pipeline.lib.expectations import Rule
+from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.resources import Settings, Warehouse
 
 
@@ -14,13 +13,18 @@ def eval_dataset_rules(c: DatasetChecks) -> list[Rule]:
         Rule("dataset_size_within_bounds", "ExpectTableRowCountToBeBetween",
              {"min_value": c.min_size, "max_value": c.max_size},
              "The day's dataset has between dataset_checks.min_size and max_size records."),
-        Rule("no_duplicate_requests", "ExpectColumnValuesToBeUnique", {"column": "request_key"},
-             "No two records carry the same normalised request."),
         Rule("inclusion_probability_in_unit_interval", "ExpectColumnValuesToBeBetween",
              {"column": "inclusion_probability", "min_value": 0, "max_value": 1, "strict_min": True},
              "Every record's inclusion probability lies in (0, 1]."),
         Rule("weight_at_least_one", "ExpectColumnValuesToBeBetween", {"column": "weight", "min_value": 1},
-             "Every record stands for at least itself (weight = traces / inclusion probability >= 1)."),
+             "Every record stands for at least itself (weight = 1 / inclusion probability >= 1)."),
+    ]
+
+
+def dev_eval_dataset_rules() -> list[Rule]:
+    return [
+        Rule("no_duplicate_requests", "ExpectColumnValuesToBeUnique", {"column": "request_key"},
+             "No two records of the dev-eval dataset carry the same normalised request."),
     ]
 
 
@@ -28,6 +32,12 @@ eval_dataset_expectations = gx_rule_checks(
     name="eval_dataset_expectations", asset="eval_dataset",
     rules=lambda _day, config: eval_dataset_rules(config.dataset_checks), frame_sql="dataset/eval_dataset_checks_frame",
     description="The Great Expectations suite on the day's eval_dataset: one check per rule.")
+
+
+dev_eval_dataset_expectations = gx_rule_checks(
+    name="dev_eval_dataset_expectations", asset="dev_eval_dataset",
+    rules=lambda _day, _config: dev_eval_dataset_rules(), frame_sql="dataset/dev_eval_dataset_checks_frame",
+    description="The Great Expectations suite on the dev-eval dataset of the window ending on the day.")
 
 
 @dg.asset_check(asset="eval_dataset", description="Every stratum with eligible traffic has at least one record.")
@@ -76,25 +86,31 @@ def weights_sum_to_eligible_traces(context: dg.AssetCheckExecutionContext, wareh
         "standard_error": round(sel.weight_sum_se, 1), "allowed_gap": round(allowed, 1)})
 
 
-@dg.asset_check(asset="eval_dataset", description="The day's stratum mix is close to the trailing days' "
-                "(population stability index; warning above dataset_checks.psi_warn, error above psi_error).")
+@dg.asset_check(asset="eval_dataset", description="The day's mix of eligible traffic over the strata cells is "
+                "close to the trailing days' (population stability index on populated bins, and a chi-square test "
+                "at dataset_checks.alpha; warning above dataset_checks.psi_warn, error above psi_error).")
 def stratum_mix_stable(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                        settings: Settings) -> dg.AssetCheckResult:
-    """The day's eligible traffic per stratum has not drifted from the trailing days (PSI)."""
+    """The day's eligible traffic per cell has not drifted from the trailing days (PSI, significant)."""
     day = check_day(context)
     c = settings.config().dataset_checks
     with warehouse.get_connection() as con:
         sampling.day_selection(con, day)
-        current = sampling.stratum_mix(con, day, day)
-        baseline = sampling.stratum_mix(con, day - dt.timedelta(days=c.drift_days), day - dt.timedelta(days=1))
-    if not baseline:
+        shift = sampling.stratum_shift(con, day, c)
+    if shift is None:
         return dg.AssetCheckResult(passed=True, metadata={
             "psi": 0.0, "note": f"no selection in the {c.drift_days} days before {day}: nothing to compare"})
-    index = drift.psi(baseline, current)
-    severity = dg.AssetCheckSeverity.ERROR if index > c.psi_error else dg.AssetCheckSeverity.WARN
-    return dg.AssetCheckResult(passed=index <= c.psi_warn, severity=severity, metadata={
-        "psi": round(index, 4), "psi_warn": c.psi_warn, "psi_error": c.psi_error,
-        "trailing_days": c.drift_days, "strata_today": len(current), "strata_trailing": len(baseline)})
+    level = shift.level(c.psi_warn, c.psi_error, c.alpha)
+    limit = c.psi_error if level == "error" else c.psi_warn
+    return dg.AssetCheckResult(
+        passed=level is None,
+        severity=dg.AssetCheckSeverity.ERROR if level == "error" else dg.AssetCheckSeverity.WARN,
+        description=shift.sentence("stratum mix shifted", limit) if level else None,
+        metadata={"psi": round(shift.psi, 4), "p_value": shift.p_value, "bins": shift.bins,
+                  "psi_warn": c.psi_warn, "psi_error": c.psi_error, "alpha": c.alpha,
+                  "trailing_days": c.drift_days,
+                  "moved_most": dg.MetadataValue.md(md_table(["bin", "trailing", "today"], [
+                      (b, f"{before:.1%}", f"{now:.1%}") for b, before, now in shift.movers[:5]]))})
 
 
 @dg.asset_check(asset="dev_eval_dataset", description="Every day of the dev-eval window has a selected eval dataset.")

@@ -44,6 +44,7 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
         "unknown_reasons": dg.MetadataValue.json(scored.unknown_reasons()),
         "model": scored.model or "none",
         **rounded(scored.spend(), 6),
+        "unpriced_models": dg.MetadataValue.json(scored.unpriced_models()),
     })
 
 

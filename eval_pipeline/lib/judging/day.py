@@ -55,11 +55,23 @@ class DayScores:
         return dict(Counter(v.unknown_reason for v in self.run.verdicts if v.verdict == "unknown"))
 
     def spend(self) -> dict[str, Any]:
-        """Calls, cache hits, cost, tokens and budget of the run."""
+        """Calls, cache hits, cost, tokens and budget of the run; ``cost_usd`` is "unpriced" when calls were
+        answered without a price and nothing else was priced, never a $0 that looks priced."""
         run = self.run
-        return {"calls": run.calls, "cache_hits": run.cache_hits, "cost_usd": run.cost_usd,
+        unpriced = self.unpriced_calls()
+        cost: float | str = run.cost_usd if run.cost_usd or not unpriced else "unpriced"
+        return {"calls": run.calls, "cache_hits": run.cache_hits, "cost_usd": cost, "unpriced_calls": unpriced,
                 "input_tokens": run.input_tokens, "output_tokens": run.output_tokens,
                 "budget_usd": run.budget_usd or 0.0, "budget_exhausted": run.budget_exhausted}
+
+    def unpriced_calls(self) -> int:
+        """Judge calls of this run that were answered (tokens counted) but have no price."""
+        return sum(1 for v in self.run.verdicts if v.cost_usd is None and v.input_tokens is not None and not v.cached)
+
+    def unpriced_models(self) -> list[str]:
+        """The judge models whose answered calls have no price (litellm's map and judging.*_price_per_mtok)."""
+        return sorted({v.model for v in self.run.verdicts
+                       if v.cost_usd is None and v.input_tokens is not None and v.model})
 
     def warnings(self) -> list[str]:
         """What the person running the day must look at: a setup that makes every call fail, a spent budget."""
@@ -71,6 +83,11 @@ class DayScores:
             # Every call failed: that is a setup problem (key, model name, api_base), not bad luck.
             out.append(f"Every judge call failed ({len(failed)}); first error: {failed[0].rationale}. Check "
                        "EVAL_JUDGE_MODEL, EVAL_JUDGE_API_BASE and the provider key.")
+        unpriced = self.unpriced_models()
+        if unpriced:
+            out.append(f"Judge spend cannot be priced for {', '.join(unpriced)}: litellm's price map does not know "
+                       "the model. Set judging.input_price_per_mtok and judging.output_price_per_mtok; until then "
+                       "spend shows as unpriced.")
         if self.run.budget_exhausted:
             out.append(f"The judging budget of {self.run.budget_usd} USD ran out: {self.run.budget_exhausted} "
                        "judgements left unknown (budget_exhausted).")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from eval_pipeline.lib.check_results import CheckOutcome
 from eval_pipeline.lib.drift import PassRateComparison
+from eval_pipeline.lib.pricing import spend_label
 from eval_pipeline.lib.report import sections
 from eval_pipeline.lib.report.charts import bar_chart, empty_chart, line_chart
 from eval_pipeline.lib.report.html import esc, num, page, pct, table
@@ -67,7 +68,7 @@ def render_day(r: DayReport) -> str:
         reasons = ", ".join(f"{esc(k)}: {v}" for k, v in sorted((j.get("unknown_reasons") or {}).items()))
         rows.append([esc(j["judge"]) + (sections.BADGE if j["judge"] in flagged else ""), pct(j["weighted_pass_rate"]),
                      f'{pct(j["ci_low"])} – {pct(j["ci_high"])}', num(j["passed"]), num(j["failed"]),
-                     num(j["unknown"]), reasons or "", f'${j["spend_usd"] or 0:.4f}'])
+                     num(j["unknown"]), reasons or "", spend_label(j["spend_usd"], j.get("unpriced_calls"))])
     out += ["<h2>Judges</h2>", table(["judge", "weighted pass rate", "95 % interval", "pass", "fail", "unknown",
                                       "unknown reasons", "spend"], rows, {1, 3, 4, 5, 7})]
     if r.agreement:

@@ -1,8 +1,9 @@
 """Contract: the eval_dataset asset replaces its day from masked_traces only and its checks (Great Expectations
-rules and SQL predicates) pass on healthy data and fail on planted defects (size bounds, stratum drift);
-dev_eval_dataset unites a window of daily datasets, collapses a request seen on several days into one record
-carrying every day's weight, is versioned by a content hash, reports missing days, and stays out of the
-daily_eval job (it is materialized explicitly)."""
+rules and SQL predicates) pass on healthy data and fail on planted defects (size bounds, stratum drift, the
+alarm naming what moved); dev_eval_dataset unites a window of daily datasets, collapses a request asked
+several times (on one day or several) into one record carrying every collapsed record's weight, holds no
+duplicate request (its no_duplicate_requests check), is versioned by a content hash, reports missing days,
+and stays out of the daily_eval job (it is materialized explicitly)."""
 
 import datetime as dt
 import json
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pyarrow as pa
 import pytest
 
 from eval_pipeline.definitions import defs
 from eval_pipeline.defs.dataset import assets, checks
 from eval_pipeline.lib import warehouse
+from eval_pipeline.lib.expectations import validate
 from eval_pipeline.resources import Settings, Warehouse
 
 DAY = dt.date(2026, 11, 20)
@@ -71,7 +74,7 @@ def test_eval_dataset_materializes_with_passing_checks_and_is_idempotent(pipelin
     _seed(pipeline_env["warehouse"], _traffic(DAY))
     result = _materialize(assets.eval_dataset, DAY)
     found = _checks(result)
-    assert set(found) == {"dataset_size_within_bounds", "no_duplicate_requests",
+    assert set(found) == {"dataset_size_within_bounds",
                           "inclusion_probability_in_unit_interval", "weight_at_least_one",
                           "every_stratum_represented", "error_share_matches_target",
                           "weights_sum_to_eligible_traces", "stratum_mix_stable"}
@@ -100,8 +103,9 @@ def test_eval_dataset_checks_fail_on_size_and_drift(pipeline_env: dict[str, Path
     assert not found["dataset_size_within_bounds"].passed
     drift = found["stratum_mix_stable"]
     assert not drift.passed and drift.severity == dg.AssetCheckSeverity.ERROR
-    assert drift.metadata["psi"].value > 0.25
-    assert found["no_duplicate_requests"].passed and found["every_stratum_represented"].passed
+    assert drift.metadata["psi"].value > 0.25 and drift.metadata["p_value"].value < 0.01
+    assert "new_tool" in drift.description.split("moved most:")[1]
+    assert found["every_stratum_represented"].passed
 
 
 def test_dev_eval_dataset_unites_the_window_and_collapses_repeats(pipeline_env: dict[str, Path], tmp_path: Path,
@@ -112,14 +116,17 @@ def test_dev_eval_dataset_unites_the_window_and_collapses_repeats(pipeline_env: 
     for k, day in enumerate(days):
         _seed(pipeline_env["warehouse"], _traffic(day, seed=k))
         _materialize(assets.eval_dataset, day, with_checks=False)
-    result = dg.materialize([assets.dev_eval_dataset, checks.dev_eval_window_complete], partition_key=DAY.isoformat(),
+    result = dg.materialize([assets.dev_eval_dataset, checks.dev_eval_window_complete,
+                             checks.dev_eval_dataset_expectations], partition_key=DAY.isoformat(),
                             resources={"warehouse": Warehouse(), "settings": Settings()})
     assert _checks(result)["dev_eval_window_complete"].passed
+    assert _checks(result)["no_duplicate_requests"].passed
     with duckdb.connect(str(pipeline_env["warehouse"]), read_only=True) as con:
         daily_weight = con.execute("SELECT sum(weight) FROM eval_dataset").fetchall()[0][0]
         rows = con.sql("SELECT * FROM dev_eval_dataset WHERE window_end = $d", params={"d": DAY}).pl().to_dicts()
         first = con.execute("SELECT * FROM dev_eval_dataset ORDER BY trace_id").fetchall()
-    assert len(rows) == 300  # 3 days x 400 traces, the same 300 questions
+    assert len(rows) == 300  # 3 days x 400 traces (one record each), the same 300 questions
+    assert sum(r["duplicate_count"] for r in rows) == 1200
     assert len({r["request_key"] for r in rows}) == 300
     assert sum(r["weight"] for r in rows) == pytest.approx(daily_weight) == pytest.approx(1200)
     assert {r["window_start"] for r in rows} == {days[0]} and {r["trace_date"] for r in rows} == set(days)
@@ -129,6 +136,13 @@ def test_dev_eval_dataset_unites_the_window_and_collapses_repeats(pipeline_env: 
     _materialize(assets.dev_eval_dataset, DAY, with_checks=False)  # again: same content, same version
     with duckdb.connect(str(pipeline_env["warehouse"]), read_only=True) as con:
         assert con.execute("SELECT * FROM dev_eval_dataset ORDER BY trace_id").fetchall() == first
+
+
+def test_dev_eval_no_duplicate_requests_fails_on_a_repeated_request() -> None:
+    # planted defect: two records of the window carry the same normalised request
+    frame = pl.DataFrame({"trace_id": ["a", "b", "c"], "request_key": ["k1", "k2", "k1"], "weight": [1.0, 2.0, 3.0]})
+    [result] = validate(frame, checks.dev_eval_dataset_rules())
+    assert result.name == "no_duplicate_requests" and not result.success and result.unexpected_count == 2
 
 
 def test_dev_eval_dataset_reports_missing_days(pipeline_env: dict[str, Path]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_pipeline.lib import warehouse
+from eval_pipeline.lib import estimates, warehouse
 from eval_pipeline.lib.config import Config, CustomJudge, Judging
 from eval_pipeline.lib.judging import LLM_JUDGES, Endpoint, guideline_judge, judge_records, parse_answer, score_day
 from eval_pipeline.lib.judging.prompts import RESPONSE_FORMAT
@@ -77,8 +77,8 @@ def test_abstention_is_cached_stored_and_left_out_of_the_pass_rate(tmp_path: Pat
         ("unknown", JUDGE_ABSTAINED, True)] * 2
     with warehouse.connect(db) as con:
         stored = con.execute("SELECT trace_id, verdict, unknown_reason FROM judge_scores ORDER BY 1").fetchall()
-        (estimate,) = con.execute("SELECT judged, passed, failed, unknown, weighted_pass_rate "
-                                  "FROM judge_estimates($day, false)", {"day": DAY}).fetchall()
+        [judge], _ = estimates.day_figures(con, DAY)
+    estimate = tuple(judge[k] for k in ("judged", "passed", "failed", "unknown", "weighted_pass_rate"))
     assert stored == [("a", "pass", None), ("b", "fail", None), ("c", "unknown", JUDGE_ABSTAINED),
                       ("d", "unknown", JUDGE_ABSTAINED)]
     assert estimate == (4, 1, 1, 2, 0.5)  # the two abstentions count in neither numerator nor denominator

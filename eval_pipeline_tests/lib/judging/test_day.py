@@ -3,7 +3,8 @@ warehouse judged with them gives cache hits later (no call), while judgements of
 never reused for the new ones; the rows it returns are what judge_scores and
 judge_cache hold, and a day stored from them is judged again for free; a live run judges a keyed-hash
 sample with the LLM judges and every record with the code judges, the rest unknown / not_sampled; the
-warnings name a setup that makes every call fail and a spent budget, and stay quiet otherwise."""
+warnings name a setup that makes every call fail, a spent budget and a judge model without a price (whose
+spend shows as unpriced, never as $0), and stay quiet otherwise."""
 
 import datetime as dt
 import functools
@@ -131,7 +132,12 @@ def test_score_day_rows_fill_judge_scores_and_judge_cache_and_a_rerun_is_free(tm
     assert (sent, first.run.calls, second.run.calls, second.run.cache_hits) == (4, 4, 0, 4)
     assert first.verdict_table() == ("| judge | pass | fail | unknown |\n|---|---|---|---|\n"
                                      "| no_error | 4 | 0 | 0 |\n| relevance | 4 | 0 | 0 |\n")
-    assert first.warnings() == [] and first.live_sampled is None
+    # the test server's model has no price: the spend is unknown, and says so
+    assert first.warnings() == [
+        "Judge spend cannot be priced for openai/test-judge: litellm's price map does not know the model. Set "
+        "judging.input_price_per_mtok and judging.output_price_per_mtok; until then spend shows as unpriced."]
+    assert first.spend()["cost_usd"] == "unpriced" and first.spend()["unpriced_calls"] == 4
+    assert first.unpriced_models() == ["openai/test-judge"] and first.live_sampled is None
 
 
 def test_score_day_live_run_samples_llm_judges_and_code_judges_see_every_record(tmp_path: Path):
@@ -169,3 +175,4 @@ def test_score_day_warns_when_every_call_fails_and_when_the_budget_ran_out(tmp_p
     assert spent.warnings() == ["The judging budget of 0.06 USD ran out: 2 judgements left unknown (budget_exhausted)."]
     assert spent.unknown_reasons() == {"budget_exhausted": 2}
     assert spent.spend()["calls"] == 1 and spent.spend()["cost_usd"] == pytest.approx(0.049)
+    assert spent.spend()["unpriced_calls"] == 0 and spent.unpriced_models() == []
