@@ -313,7 +313,7 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     """Defaults shown after each option; the epilog's lines kept as written."""
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eval-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -373,8 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("receive", help="serve OTLP/HTTP (POST /v1/traces) and write batches to the landing zone")
     receive_command.add_arguments(p)
     p.set_defaults(func=cmd_receive)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     # SIGTERM stops a run like Ctrl-C does: the run is marked failed and its pool slots are released.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

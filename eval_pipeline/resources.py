@@ -49,7 +49,7 @@ class Warehouse(DuckDBResource):
         if context.instance is None:
             return
         self._guard = run_instance.RunGuard()
-        self._guard.start(context.instance, context.dagster_run, context.log.warning if context.log else print)
+        self._guard.start(context.instance, context.run, context.log.warning if context.log else print)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._guard is not None:

@@ -22,7 +22,8 @@ DAY = dt.date(2026, 11, 20)
 _EXE = str(Path(sys.executable).parent / "eval-pipeline")
 
 
-def _env(pipeline_env: dict[str, Path], home: Path) -> dict[str, str]:
+def _env(home: Path) -> dict[str, str]:
+    """The test's EVAL_* settings (pipeline_env) and its own DAGSTER_HOME, for a subprocess."""
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     env.pop("EVAL_FIRST_DAY", None)
     return env
@@ -33,11 +34,17 @@ def _run(env: dict[str, str], *days: dt.date) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, text=True)
 
 
+def _instance(home: Path) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _pool(home: Path):
+    with _instance(home) as instance:
+        return instance.event_log_storage.get_concurrency_info(run_instance.POOL)
+
+
 def _claims(home: Path) -> set[str]:
-    os.environ["DAGSTER_HOME"] = str(home)
-    with dg.DagsterInstance.get() as instance:
-        info = instance.event_log_storage.get_concurrency_info(run_instance.POOL)
-        return {s.run_id for s in info.claimed_slots}
+    return {s.run_id for s in _pool(home).claimed_slots}
 
 
 def _wait(predicate, timeout_s: float, what: str) -> None:
@@ -55,11 +62,10 @@ def _counts(pipeline_env: dict[str, Path]) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-def test_run_after_a_killed_run_frees_its_claim_and_completes(pipeline_env: dict[str, Path], tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_after_a_killed_run_frees_its_claim_and_completes(pipeline_env: dict[str, Path], tmp_path: Path) -> None:
     sent = synthetic.generate_bulk(pipeline_env["landing"], DAY, 60_000, files=8)
     home = tmp_path / "home"
-    env = _env(pipeline_env, home)
+    env = _env(home)
     killed = _run(env, DAY)
     try:
         _wait(lambda: home.joinpath("dagster.yaml").is_file() and _claims(home), 120, "the run to claim the pool")
@@ -79,8 +85,7 @@ def test_run_after_a_killed_run_frees_its_claim_and_completes(pipeline_env: dict
     (run_id,) = stale
     assert f"Freed the concurrency pool slots held by run {run_id}: its process {killed.pid} is gone" in out
     assert _counts(pipeline_env) == (sent["spans"], sent["traces"])
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    with dg.DagsterInstance.get() as instance:
+    with _instance(home) as instance:
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
         assert not instance.event_log_storage.get_concurrency_run_ids()
 
@@ -90,7 +95,7 @@ def test_sigterm_stops_a_run_waiting_for_the_pool_and_releases_it(pipeline_env: 
                                                                   tmp_path: Path) -> None:
     synthetic.generate(pipeline_env["landing"], DAY, 1, sessions_per_day=8, seed=3, malformed=False)
     home = tmp_path / "home"
-    env = _env(pipeline_env, home)
+    env = _env(home)
     holder = _run(env, DAY)
     try:
         _wait(lambda: home.joinpath("dagster.yaml").is_file() and _claims(home), 120, "the first run to claim")
@@ -99,9 +104,7 @@ def test_sigterm_stops_a_run_waiting_for_the_pool_and_releases_it(pipeline_env: 
         waiter = _run(env, DAY)
 
         def waiting() -> bool:
-            with dg.DagsterInstance.get() as instance:
-                info = instance.event_log_storage.get_concurrency_info(run_instance.POOL)
-                return any(p.run_id != holding and p.assigned_timestamp is None for p in info.pending_steps)
+            return any(p.run_id != holding and p.assigned_timestamp is None for p in _pool(home).pending_steps)
 
         _wait(waiting, 120, "the second run to wait for the pool")
         time.sleep(3)  # well into its wait (Dagster re-checks a pending claim every few seconds)
@@ -110,10 +113,9 @@ def test_sigterm_stops_a_run_waiting_for_the_pool_and_releases_it(pipeline_env: 
         out, _ = waiter.communicate(timeout=60)
         assert time.monotonic() - t0 < 15, out
         assert waiter.returncode == 130, out
-        with dg.DagsterInstance.get() as instance:
-            info = instance.event_log_storage.get_concurrency_info(run_instance.POOL)
-            assert {p.run_id for p in info.pending_steps} <= {holding}
-            assert {s.run_id for s in info.claimed_slots} == {holding}
+        info = _pool(home)
+        assert {p.run_id for p in info.pending_steps} <= {holding}
+        assert {s.run_id for s in info.claimed_slots} == {holding}
     finally:
         holder.send_signal(signal.SIGCONT)
     out, _ = holder.communicate(timeout=600)
@@ -125,7 +127,7 @@ def test_four_runs_starting_on_a_fresh_dagster_home_all_succeed(pipeline_env: di
                                                                 tmp_path: Path) -> None:
     synthetic.generate(pipeline_env["landing"], DAY, 2, sessions_per_day=6, seed=5, malformed=False)
     home = tmp_path / "fresh-home"
-    env = _env(pipeline_env, home)
+    env = _env(home)
     days = [DAY, DAY + dt.timedelta(days=1)]
     procs = [_run(env, days[i % 2]) for i in range(4)]
     outs = [p.communicate(timeout=900)[0] for p in procs]

@@ -24,7 +24,7 @@ SPECS = [
                       "cost per trace within their configured jumps."),
     dg.AssetCheckSpec(dc.JUDGES_ANSWER, asset="daily_judge_results", description="Judges answer: the unknown "
                       "rate stays under its threshold where a model is configured, and spend per judged record "
-                      "does not jump."),
+                      "does not jump (a warning); a judge whose every call failed is an error."),
 ]
 
 # Runs of the day searched (newest first) for a check's latest evaluation, when this run did not plan it.
