@@ -10,8 +10,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval_pipeline.lib.check_results import CheckOutcome
 from eval_pipeline.lib.first_day import DEFAULT_FIRST_DAY
 from eval_pipeline.lib.receiver import command as receive_command
+
 
 def _date(s: str) -> dt.date:
     try:
@@ -75,10 +77,12 @@ _INTERRUPTED = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 
 @dataclass
 class DayOutcome:
+    """One day's run: whether it succeeded, and its checks that did not pass."""
+
     day: dt.date
     run_ok: bool
     run_id: str
-    checks: list  # CheckOutcome that did not pass
+    checks: list[CheckOutcome]  # those that did not pass
     lines: list[str] = field(default_factory=list)  # their summary lines
     failed_steps: list[str] = field(default_factory=list)
 
@@ -112,9 +116,11 @@ def run_days(days: list[dt.date]) -> list[DayOutcome]:
                 raise KeyboardInterrupt
             checks = sorted((o for o in run_check_outcomes(instance, result.run_id, current=False).values()
                              if o.passed is not True), key=lambda o: (o.status != "failed", o.asset, o.check))
-            out = DayOutcome(day, result.success, result.run_id, checks,
-                             [summary_line(o, graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(o.asset), o.check))
-                                           .description) for o in checks],
+            lines = [summary_line(o, graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(o.asset), o.check)).description)
+                     for o in checks if o.passed is False]
+            if unrun := sum(1 for o in checks if o.passed is None):
+                lines.append(f"NO RESULT {unrun} check(s): they raised or did not run (a step before them failed)")
+            out = DayOutcome(day, result.success, result.run_id, checks, lines,
                              [e.step_key for e in failures if e.step_key])
             state = "ok" if out.ok else ("FAILED" if not out.run_ok else "ERROR CHECK FAILED")
             print(f"daily_eval {day}: {state} in {time.monotonic() - t0:.1f} s (run {result.run_id[:8]})")

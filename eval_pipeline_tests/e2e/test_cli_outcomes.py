@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from eval_pipeline import cli, synthetic
+from eval_pipeline.lib.check_results import ERROR, WARN, CheckOutcome, summary_line
 from eval_pipeline.lib.first_day import DEFAULT_FIRST_DAY, first_day
 
 DAY = dt.date(2026, 11, 20)
@@ -62,6 +63,30 @@ def test_cli_run_a_day_outside_the_partitions_gets_the_valid_range(pipeline_env:
 def test_cli_run_an_existing_landing_folder_and_good_config_pass_the_setup_check(pipeline_env: dict[str, Path]) -> None:
     cli.check_setup()
     cli.check_days([DAY])
+
+
+def _day(checks: list[CheckOutcome], run_ok: bool = True) -> cli.DayOutcome:
+    return cli.DayOutcome(DAY, run_ok, "0123456789abcdef", checks, [summary_line(o) for o in checks],
+                          [] if run_ok else ["raw_traces"])
+
+
+def test_cli_report_outcomes_warnings_are_listed_and_exit_0(capsys: pytest.CaptureFixture) -> None:
+    warn = CheckOutcome("daily_metrics", "traffic_no_drift", False, WARN, "latency p95 1.6x the trailing mean",
+                        {"latency_p95_ms": 812.5, "latency_p95_jump": 1.5})
+    assert cli.report_outcomes([_day([warn])]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == "OK: 1 day(s) ran, no ERROR check failed (1 warning(s))."
+    assert any(ln.split()[1:4] == ["WARNING", "traffic_no_drift", "on"] and "latency_p95_jump=1.5" in ln for ln in out)
+
+
+def test_cli_report_outcomes_an_error_check_or_a_failed_run_exits_1(capsys: pytest.CaptureFixture) -> None:
+    err = CheckOutcome("raw_traces", "quarantine_share_below_threshold", False, ERROR, None,
+                       {"share": 0.0625, "threshold": 0.05, "quarantined": 6})
+    assert cli.report_outcomes([_day([err]), _day([], run_ok=False)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == (f"FAILED: 2 of 2 day(s): {DAY} quarantine_share_below_threshold; "
+                       f"{DAY} run 01234567 failed in raw_traces.")
+    assert "FAILED    quarantine_share_below_threshold on raw_traces: share=0.0625, threshold=0.05, quarantined=6" in "\n".join(out)
 
 
 def test_first_day_is_configurable_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
