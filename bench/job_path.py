@@ -11,15 +11,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PeakRSS, gib  # noqa: E402
+from common import PeakRSS, gib, scratch  # noqa: E402
 
 from eval_pipeline import synthetic  # noqa: E402
 
@@ -81,8 +79,7 @@ def main() -> None:
     p.add_argument("--keep", action="store_true", help="keep the generated files, warehouses and logs")
     args = p.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-job-path-"))
-    try:
+    with scratch("bench-job-path-", args.keep) as tmp:
         print(f"machine: {os.cpu_count()} cores; logs in {tmp}" if args.keep else f"machine: {os.cpu_count()} cores")
         if args.demo_days:
             landing = tmp / "demo-landing"
@@ -95,12 +92,6 @@ def main() -> None:
             gen = synthetic.generate_bulk(landing, BULK_DAY, args.bulk_spans)
             print(f"\ngenerated {gen} in {time.perf_counter() - t0:.1f} s")
             compare(f"bulk day ({gen['spans']:,} spans)", [BULK_DAY], landing, tmp)
-    finally:
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

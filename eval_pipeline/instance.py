@@ -109,18 +109,24 @@ def _process_start(pid: int) -> float | None:
     return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
-def _worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
-    """The pid of the process executing ``run`` on this host, when known: from the run's tags, else from the
-    run worker's start event (only for the default run launcher, whose workers run on this host)."""
-    if run.tags.get(HOST_TAG) == socket.gethostname() and run.tags.get(PID_TAG, "").isdigit():
-        return int(run.tags[PID_TAG])
-    from dagster._core.launcher import DefaultRunLauncher
-
-    if not isinstance(instance.run_launcher, DefaultRunLauncher):
-        return None
-    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+def _started_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    """The pid in the run worker's start event (runs launched by a run launcher: the UI, the daemon)."""
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         if entry.message and entry.message.startswith(_STARTED_PROCESS):
             return int(entry.message[len(_STARTED_PROCESS):].split(")")[0])
+    return None
+
+
+def _worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The pid of the process executing ``run`` on this host, when known: the run worker's start event (only for
+    the default run launcher, whose workers run on this host), else the run's tags (runs executed in the
+    launching process: `eval-pipeline run`, `dagster job execute`)."""
+    from dagster._core.launcher import DefaultRunLauncher
+
+    if isinstance(instance.run_launcher, DefaultRunLauncher) and (pid := _started_pid(instance, run.run_id)):
+        return pid
+    if run.tags.get(HOST_TAG) == socket.gethostname() and run.tags.get(PID_TAG, "").isdigit():
+        return int(run.tags[PID_TAG])
     return None
 
 
@@ -175,16 +181,27 @@ class RunGuard:
 
     def start(self, instance: dg.DagsterInstance, run: dg.DagsterRun | None, say: Callable[[str], None]) -> None:
         free_stale_claims(instance, say)
-        import multiprocessing
-
-        if run is None or multiprocessing.parent_process() is not None:
+        if run is None or not self._in_run_process(instance, run):
             return
-        if PID_TAG not in run.tags:
-            instance.add_run_tags(run.run_id, this_process_tags())
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGUSR1, self._raise_interrupt)
             self._thread = threading.Thread(target=self._relay, name="eval-run-guard", daemon=True)
             self._thread.start()
+
+    @staticmethod
+    def _in_run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+        """Whether this is the process executing the run (not a step subprocess of a multiprocess executor);
+        a run executed where it was launched (no run worker start event) is tagged with this process."""
+        import multiprocessing
+
+        worker = _started_pid(instance, run.run_id)
+        if worker is not None:
+            return worker == os.getpid()
+        if multiprocessing.parent_process() is not None:
+            return False
+        if PID_TAG not in run.tags:
+            instance.add_run_tags(run.run_id, this_process_tags())
+        return True
 
     def stop(self) -> None:
         self._stop.set()
