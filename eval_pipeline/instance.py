@@ -138,11 +138,11 @@ def _dead(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
     if pid is None:
         return None
     started = _process_start(pid)
-    record = instance.get_run_record_by_id(run.run_id)
-    run_start = (record.start_time if record else None) or 0.0
     if started is None:
         return f"its process {pid} is gone"
-    if started > run_start + 5:  # the pid was reused by a process that started after the run
+    record = instance.get_run_record_by_id(run.run_id)
+    run_start = record.start_time if record else None
+    if run_start and started > run_start + 5:  # the pid was reused by a process that started after the run
         return f"its process {pid} is gone (the pid now belongs to a newer process)"
     return None
 
