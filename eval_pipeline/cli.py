@@ -4,22 +4,15 @@
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval_pipeline.lib.check_results import CheckOutcome
+from eval_pipeline.lib.first_day import DEFAULT_FIRST_DAY
 from eval_pipeline.lib.receiver import command as receive_command
-from eval_pipeline.lib.warehouse import data_dir
-
-# Runs of the demo and of `dg dev` share this instance, so the UI shows what the demo did. A writer
-# pool of one keeps concurrent runs from queueing on DuckDB's single-writer lock.
-_DAGSTER_YAML = """\
-telemetry:
-  enabled: false
-concurrency:
-  pools:
-    default_limit: 1
-"""
 
 
 def _date(s: str) -> dt.date:
@@ -30,38 +23,132 @@ def _date(s: str) -> dt.date:
         raise argparse.ArgumentTypeError(msg) from None
 
 
+class SetupError(Exception):
+    """What stops a run before any step starts: printed as one line, exit status 2."""
+
+
 def ensure_dagster_home() -> Path:
-    """Use $DAGSTER_HOME, else the project's .dagster_home (created with a dagster.yaml)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir().parent / ".dagster_home")
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(_DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
+    """``$DAGSTER_HOME``, else ``<warehouse>.dagster_home`` beside the warehouse file (so each warehouse keeps its
+    own run history), with the project's dagster.yaml (run monitoring on) and its storage created."""
+    from eval_pipeline import instance
+    from eval_pipeline.resources import Warehouse
+
+    wh = Warehouse().file()
+    return instance.ensure_dagster_home(wh.with_name(wh.name + ".dagster_home"))
+
+
+def check_setup(*, create_default_landing: bool = False) -> None:
+    """Validate, before any step runs, what a run would otherwise find out halfway: the YAML config (unknown
+    keys, wrong types) and the landing folder."""
+    from eval_pipeline.resources import LandingZone, Settings
+
+    try:
+        Settings().config()
+    except (ValueError, FileNotFoundError) as exc:
+        msg = f"The config is not valid: {exc} (EVAL_CONFIG={os.environ.get('EVAL_CONFIG')})"
+        raise SetupError(msg) from None
+    landing = LandingZone().dir()
+    if landing.is_dir():
+        return
+    if create_default_landing and not os.environ.get("EVAL_LANDING_DIR"):
+        landing.mkdir(parents=True, exist_ok=True)
+        return
+    where = "EVAL_LANDING_DIR" if os.environ.get("EVAL_LANDING_DIR") else "the default landing folder; set EVAL_LANDING_DIR"
+    msg = (f"The landing folder {landing} does not exist ({where}); point EVAL_LANDING_DIR at the folder your "
+           "trace files land in, or create it.")
+    raise SetupError(msg)
+
+
+def check_days(days: list[dt.date]) -> None:
+    from eval_pipeline.defs.partitions import partition_range
+
+    first, last = partition_range()
+    outside = [d for d in (days[0], days[-1]) if not first <= d <= last]
+    if outside:
+        hint = "; set EVAL_FIRST_DAY to start them earlier" if outside[0] < first else ""
+        msg = f"{outside[0]} is not a daily_eval partition: the days run from {first} to {last} (today, UTC){hint}."
+        raise SetupError(msg)
 
 
 # Step-by-step engine events stay in the run's event log (the UI); the terminal gets INFO and up.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+_INTERRUPTED = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 
 
-def run_days(days: list[dt.date]) -> bool:
-    """Run the daily_eval job for each day, in order, on the persistent Dagster instance."""
+@dataclass
+class DayOutcome:
+    """One day's run: whether it succeeded, and its checks that did not pass."""
+
+    day: dt.date
+    run_ok: bool
+    run_id: str
+    checks: list[CheckOutcome]  # those that did not pass
+    lines: list[str] = field(default_factory=list)  # their summary lines
+    failed_steps: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.run_ok and not any(o.status == "failed" for o in self.checks)
+
+
+def run_days(days: list[dt.date]) -> list[DayOutcome]:
+    """Run the daily_eval job for each day, in order, on the persistent Dagster instance; stops at an
+    interrupt (KeyboardInterrupt). Each day's checks that did not pass are read back from the run."""
     import dagster as dg
 
+    from eval_pipeline import instance as run_instance
     from eval_pipeline.definitions import defs
+    from eval_pipeline.defs.dashboards.checks import run_check_outcomes
+    from eval_pipeline.lib.check_results import summary_line
 
     job = defs().resolve_job_def("daily_eval")
-    ok = True
+    graph = job.asset_layer.asset_graph
+    outcomes = []
     with dg.DagsterInstance.get() as instance:
         for day in days:
+            run_instance.free_stale_claims(instance, print)
             t0 = time.monotonic()
-            result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                            raise_on_error=False, run_config=_QUIET)
-            state = "ok" if result.success else "FAILED"
+            result = job.execute_in_process(partition_key=day.isoformat(), instance=instance, raise_on_error=False,
+                                            run_config=_QUIET, tags=run_instance.this_process_tags())
+            failures = result.get_step_failure_events()
+            if any(e.step_failure_data.error and e.step_failure_data.error.cls_name in _INTERRUPTED
+                   for e in failures) or run_instance.interrupt_seen():
+                raise KeyboardInterrupt
+            checks = sorted((o for o in run_check_outcomes(instance, result.run_id, current=False).values()
+                             if o.passed is not True), key=lambda o: (o.status != "failed", o.asset, o.check))
+            lines = [summary_line(o, graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(o.asset), o.check)).description)
+                     for o in checks if o.passed is False]
+            if unrun := sum(1 for o in checks if o.passed is None):
+                lines.append(f"NO RESULT {unrun} check(s): they raised or did not run (a step before them failed)")
+            out = DayOutcome(day, result.success, result.run_id, checks, lines,
+                             [e.step_key for e in failures if e.step_key])
+            state = "ok" if out.ok else ("FAILED" if not out.run_ok else "ERROR CHECK FAILED")
             print(f"daily_eval {day}: {state} in {time.monotonic() - t0:.1f} s (run {result.run_id[:8]})")
-            ok = ok and result.success
-    return ok
+            outcomes.append(out)
+    return outcomes
+
+
+def report_outcomes(outcomes: list[DayOutcome]) -> int:
+    """The closing summary: every check that did not pass (errors, then warnings), then one verdict line.
+    Returns the exit status: 0 when every run succeeded and no ERROR check failed, else 1."""
+    listed = [(o.day, line) for o in outcomes for line in o.lines]
+    if listed:
+        print("\nChecks that did not pass:")
+        for day, line in listed:
+            print(f"  {day}  {line}")
+    bad = [o for o in outcomes if not o.ok]
+    warnings = sum(1 for o in outcomes for c in o.checks if c.status == "warning")
+    if not bad:
+        print(f"\nOK: {len(outcomes)} day(s) ran, no ERROR check failed ({warnings} warning(s)).")
+        return 0
+    why = []
+    for o in bad:
+        if not o.run_ok:
+            why.append(f"{o.day} run {o.run_id[:8]} failed" + (f" in {', '.join(o.failed_steps)}" if o.failed_steps else ""))
+        else:
+            why.append(f"{o.day} " + ", ".join(c.check for c in o.checks if c.status == "failed"))
+    print(f"\nFAILED: {len(bad)} of {len(outcomes)} day(s): {'; '.join(why)}.")
+    return 1
 
 
 def _summary(days: list[dt.date]) -> None:
@@ -92,21 +179,26 @@ def _summary(days: list[dt.date]) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from eval_pipeline import synthetic
-    from eval_pipeline.resources import LandingZone
+    from eval_pipeline.resources import LandingZone, Settings
 
+    check_setup(create_default_landing=True)
     home = ensure_dagster_home()
     end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     days = [end - dt.timedelta(days=i) for i in range(args.days - 1, -1, -1)]
+    check_days(days)
     sample = LandingZone().dir() / f"sample-{days[0]}"
     if not sample.exists():
         summary = synthetic.generate(sample, days[0], args.days, sessions_per_day=args.sessions, seed=args.seed)
         print(f"Generated sample traffic for {days[0]}..{days[-1]} in {sample}: {summary}")
     else:
         print(f"Sample traffic for {days[0]}..{days[-1]} already in {sample}")
-    ok = run_days(days)
-    _summary(days)
+    outcomes = run_days(days)
+    if any(o.run_ok for o in outcomes):
+        _summary(days)
+    reports = Settings().reports_dir()
     print(f"\nDagster instance: {home}\nOpen the UI with:  DAGSTER_HOME={home} .venv/bin/dg dev")
-    return 0 if ok else 1
+    print(f"Report of {days[-1]}: {reports / 'daily' / f'{days[-1]}.html'}\nAll days: {reports / 'index.html'}")
+    return report_outcomes(outcomes)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -119,12 +211,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    ensure_dagster_home()
-    days = [args.start + dt.timedelta(days=i) for i in range((args.end - args.start).days + 1)]
+    end = args.end or args.start
+    days = [args.start + dt.timedelta(days=i) for i in range((end - args.start).days + 1)]
     if not days:
         print("The end day is before the start day; nothing to run.", file=sys.stderr)
         return 2
-    return 0 if run_days(days) else 1
+    check_setup()
+    check_days(days)
+    ensure_dagster_home()
+    return report_outcomes(run_days(days))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -188,38 +283,82 @@ def cmd_receive(args: argparse.Namespace) -> int:
     return command.run(args, LandingZone().dir())
 
 
-def main(argv: list[str] | None = None) -> int:
+_ENV = {
+    "EVAL_WAREHOUSE": "the DuckDB file (default data/warehouse.duckdb)",
+    "EVAL_LANDING_DIR": "where trace files land, read recursively (default data/landing)",
+    "EVAL_REPORTS_DIR": "reports and exports (default data/reports)",
+    "EVAL_CONFIG": "the YAML config (default: built-in defaults)",
+    "EVAL_JUDGE_MODEL": "a litellm model string for the LLM judges (unset: they answer unknown)",
+    "EVAL_JUDGE_API_BASE": "an OpenAI-compatible base URL for that model",
+    "EVAL_MASKING_KEY": "the secret of the keyed pseudonyms (default: generated, kept beside the warehouse)",
+    "EVAL_FIRST_DAY": f"the first daily partition, YYYY-MM-DD (default {DEFAULT_FIRST_DAY})",
+    "DAGSTER_HOME": "the Dagster instance (default: <EVAL_WAREHOUSE>.dagster_home beside the warehouse)",
+}
+
+
+def _env_help(*names: str) -> str:
+    return "environment variables read:\n" + "\n".join(f"  {n:<20} {_ENV[n]}" for n in names)
+
+
+_RUN_ENV = tuple(_ENV)
+_EXIT = """\
+exit status:
+  0    every run succeeded and no ERROR-severity check failed (warnings are listed)
+  1    a run failed or an ERROR-severity check failed (the last lines name them)
+  2    a setup problem found before any step runs (config, landing folder, days outside the partitions)
+  130  interrupted (Ctrl-C or SIGTERM): the run is marked failed and its pool slots are released"""
+
+
+def _sub(sub: argparse._SubParsersAction, name: str, help: str, epilog: str = "",
+         show_defaults: bool = True) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", epilog=epilog,
+                          formatter_class=_Formatter if show_defaults else argparse.RawDescriptionHelpFormatter)
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown after each option; the epilog's lines kept as written."""
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eval-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="generate sample traffic for the last days and run the whole chain on it")
-    p.add_argument("--days", type=int, default=3)
-    p.add_argument("--sessions", type=int, default=40, help="sessions per day")
-    p.add_argument("--seed", type=int, default=7)
+    p = _sub(sub, "demo", "generate sample traffic for the days before today (UTC) and run daily_eval on each",
+             f"{_env_help(*_RUN_ENV)}\n\n{_EXIT}")
+    p.add_argument("--days", type=int, default=3, help="how many days, ending yesterday (UTC)")
+    p.add_argument("--sessions", type=int, default=40, help="agent sessions per day of sample traffic")
+    p.add_argument("--seed", type=int, default=7, help="seed of the sample traffic (same seed, same files)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("generate", help="write synthetic agent traffic as real OTLP files")
-    p.add_argument("--out", required=True, help="landing directory to write into")
+    p = _sub(sub, "generate", "write synthetic agent traffic as real OTLP files (no environment variable read)")
+    p.add_argument("--out", required=True, help="landing directory to write into (created if missing)")
     p.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD (UTC)")
-    p.add_argument("--days", type=int, default=3)
-    p.add_argument("--sessions", type=int, default=40, help="sessions per day")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--no-malformed", action="store_true", help="leave out the deliberately broken files")
+    p.add_argument("--days", type=int, default=3, help="how many consecutive days")
+    p.add_argument("--sessions", type=int, default=40, help="agent sessions per day")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same files)")
+    p.add_argument("--no-malformed", action="store_true",
+                   help="leave out the deliberately broken files (by default a few are written, for the quarantine)")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("run", help="run daily_eval for each day of a range, one after the other")
-    p.add_argument("start", type=_date)
-    p.add_argument("end", type=_date)
+    p = _sub(sub, "run", "run daily_eval for one day, or for each day of a range, one after the other",
+             f"{_env_help(*_RUN_ENV)}\n\n{_EXIT}", show_defaults=False)
+    p.add_argument("start", type=_date, help="the (first) day, YYYY-MM-DD (UTC); a daily partition")
+    p.add_argument("end", type=_date, nargs="?", default=None,
+                   help="the last day of the range, YYYY-MM-DD (UTC), included (default: START alone)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("export", help="write the dev-eval dataset as JSONL and Parquet for eval tools")
+    p = _sub(sub, "export", "write the dev-eval dataset as JSONL and Parquet for eval tools",
+             _env_help("EVAL_WAREHOUSE", "EVAL_REPORTS_DIR"), show_defaults=False)
     p.add_argument("--end", type=_date, default=None,
                    help="the window's last day, YYYY-MM-DD (default: the newest dev-eval dataset built)")
     p.add_argument("--out", default=None, help="folder to write into (default: $EVAL_REPORTS_DIR/datasets)")
-    p.add_argument("--format", choices=["jsonl", "parquet", "both"], default="both")
+    p.add_argument("--format", choices=["jsonl", "parquet", "both"], default="both",
+                   help="which files to write (default: both)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("gate", help="gate a release candidate on the dev-eval dataset (exit 0 pass, 1 fail, 2 error)")
+    p = _sub(sub, "gate", "gate a release candidate on the dev-eval dataset (exit 0 pass, 1 fail, 2 error)",
+             _env_help("EVAL_WAREHOUSE", "EVAL_REPORTS_DIR", "EVAL_CONFIG", "EVAL_JUDGE_MODEL", "EVAL_JUDGE_API_BASE",
+                       "EVAL_MASKING_KEY"), show_defaults=False)
     p.add_argument("--end", type=_date, default=None,
                    help="the dev-eval window's last day, YYYY-MM-DD (default: the newest dev-eval dataset built)")
     which = p.add_mutually_exclusive_group(required=True)
@@ -240,9 +379,23 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("receive", help="serve OTLP/HTTP (POST /v1/traces) and write batches to the landing zone")
     receive_command.add_arguments(p)
     p.set_defaults(func=cmd_receive)
+    return parser
 
-    args = parser.parse_args(argv)
-    return args.func(args)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # SIGTERM stops a run like Ctrl-C does: the run is marked failed and its pool slots are released.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return args.func(args)
+    except SetupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted: the run was stopped and marked failed; its pool slots were released.", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
+from eval_pipeline import instance as run_instance
 from eval_pipeline.lib import judging, masking, warehouse
 from eval_pipeline.lib.config import Config, load_config
+
 
 def _setting(value: str, env: str, default: str | Path | None) -> str | None:
     out = value or os.environ.get(env) or default
@@ -27,7 +30,9 @@ class Warehouse(DuckDBResource):
 
     Unlike the stock DuckDBResource, a connection waits (up to ``lock_wait_s``) while another run
     holds DuckDB's single-writer lock, so a backfill running several days at once queues instead of
-    failing, and the schema is created on first use.
+    failing, and the schema is created on first use. In a run, it also guards the run
+    (``eval_pipeline.instance.RunGuard``): pool slots of dead or ended runs are freed first, and a SIGTERM or
+    Ctrl-C stops the run promptly, also while it waits for the ``warehouse`` pool.
     """
 
     database: str = ""
@@ -35,8 +40,20 @@ class Warehouse(DuckDBResource):
     lock_wait_s: float = 600.0
     memory_limit: str = "2GB"
 
+    _guard: run_instance.RunGuard | None = PrivateAttr(default=None)
+
     def file(self) -> Path:
         return Path(_setting(self.database, "EVAL_WAREHOUSE", warehouse.data_dir() / "warehouse.duckdb"))
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.instance is None:
+            return
+        self._guard = run_instance.RunGuard()
+        self._guard.start(context.instance, context.run, context.log.warning if context.log else print)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._guard is not None:
+            self._guard.stop()
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -14,9 +14,14 @@ LIVE_TRIGGER = "landing_sensor"
 
 DAILY_CHAIN = dg.AssetSelection.groups("traces", "privacy", "dataset", "judging", "dashboards")
 
+# One process per run (the in-process executor): the steps share one Python process, so a run does not pay
+# ~20 step processes each importing Dagster, polars and GX; the warehouse pool serialises the writers anyway.
+# It also keeps daily_report (lowest dagster/priority) after every check that is ready. Checks are still
+# reported per asset.
 daily_eval = dg.define_asset_job(
     "daily_eval",
     selection=DAILY_CHAIN,
+    executor_def=dg.in_process_executor,
     description="The daily chain for one UTC day: raw traces -> masked -> eval dataset -> judge scores -> dashboards.",
 )
 
@@ -51,3 +56,4 @@ def _cursor(text: str | None) -> dict[str, int]:
     if text.isdigit():
         return {"landed": int(text), "stale": 0}
     return json.loads(text)
+

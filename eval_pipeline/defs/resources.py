@@ -11,5 +11,7 @@ def resources() -> dg.Definitions:
             "landing": LandingZone(),
             "settings": Settings(),
             "judge": Judge(),
-        }
+        },
+        # Every run, daily_eval's and the UI's materializations of any selection, in one process (see automation.py).
+        executor=dg.in_process_executor,
     )

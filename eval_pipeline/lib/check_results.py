@@ -68,6 +68,26 @@ def status_by_day(con: duckdb.DuckDBPyConnection) -> dict[dt.date, dict[str, int
     return {r["trace_date"]: r for r in rel.to_arrow_table().to_pylist()}
 
 
+def summary_line(o: CheckOutcome, spec_description: str | None = None) -> str:
+    """One line for a terminal: status, check, asset, what it measured and its thresholds (the scalar figures
+    and short lists), and why (the outcome's description, else the check's own)."""
+    shown = [f"{k}={_short(v)}" for k, v in o.figures.items()
+             if not isinstance(v, dict) and not (isinstance(v, list) and len(v) > _SHORT_LIST)]
+    why = o.description or spec_description
+    return (f"{o.status.upper():<9} {o.check} on {o.asset}" + (f": {', '.join(shown)}" if shown else "")
+            + (f" ({why})" if why else ""))
+
+
+_SHORT_LIST = 3
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    text = json.dumps(v, default=str) if isinstance(v, list) else str(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _jsonable(v: Any) -> Any:
     """``v`` with NaN and infinities as null, which JSON cannot hold."""
     if isinstance(v, float) and not math.isfinite(v):

@@ -12,7 +12,7 @@ import duckdb
 from eval_pipeline.lib import dashboards, drift
 from eval_pipeline.lib.check_results import ERROR, WARN, CheckOutcome
 from eval_pipeline.lib.config import Monitoring
-from eval_pipeline.lib.judging.verdict import NO_ANSWER
+from eval_pipeline.lib.judging.verdict import CALL_FAILURES, NO_ANSWER
 from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.lib.warehouse import load_sql
 
@@ -63,23 +63,29 @@ def traffic_no_drift(con: duckdb.DuckDBPyConnection, day: dt.date, m: Monitoring
 
 
 def judges_answer_and_cost_stable(con: duckdb.DuckDBPyConnection, day: dt.date, m: Monitoring) -> CheckOutcome:
-    """Unknown rate per judge (calls that were possible) and cost per judged record vs the trailing days."""
+    """Unknown rate per judge (calls that were possible) and cost per judged record vs the trailing days. A judge
+    whose every call failed (the provider never answered: a setup problem) is an ERROR; the rest warns."""
     rows = con.execute(load_sql("dashboards/judge_unknowns"),
-                       {"day": day, "no_answer_reasons": list(NO_ANSWER)}).fetchall()
-    problems, silent = [], []
-    for judge, unknown_rate, cost, cost_base in rows:
-        if unknown_rate is not None and unknown_rate > m.unknown_rate_max:
+                       {"day": day, "no_answer_reasons": list(NO_ANSWER),
+                        "call_failure_reasons": list(CALL_FAILURES)}).fetchall()
+    problems, silent, dead = [], [], []
+    for judge, unknown_rate, cost, cost_base, every_call_failed in rows:
+        if every_call_failed:
+            dead.append(judge)
+            problems.append(f"{judge}: every call failed (check EVAL_JUDGE_MODEL, EVAL_JUDGE_API_BASE and the "
+                            "provider key)")
+        elif unknown_rate is not None and unknown_rate > m.unknown_rate_max:
             silent.append(judge)
             problems.append(f"{judge}: {unknown_rate:.1%} unknown (limit {m.unknown_rate_max:.0%})")
         if cost and cost_base and cost > m.cost_per_record_jump * cost_base:
             problems.append(f"{judge}: ${cost:.5f} per record, over {m.cost_per_record_jump}x the "
                             f"trailing ${cost_base:.5f}")
     return CheckOutcome(
-        "daily_judge_results", JUDGES_ANSWER, passed=not problems, severity=WARN,
+        "daily_judge_results", JUDGES_ANSWER, passed=not problems, severity=ERROR if dead else WARN,
         description="; ".join(problems) or None,
-        figures={"problems": problems, "unknown_rates": {j: _rounded(u) for j, u, _, _ in rows},
+        figures={"problems": problems, "unknown_rates": {j: _rounded(u) for j, u, *_ in rows},
                  "unknown_rate_max": m.unknown_rate_max, "cost_per_record_jump": m.cost_per_record_jump,
-                 "judges_not_answering": silent},
+                 "judges_not_answering": silent + dead, "judges_every_call_failed": dead},
     )
 
 

@@ -42,6 +42,9 @@ def test_cli_demo_runs_the_chain_and_reports(pipeline_env: dict[str, Path], tmp_
     assert f"daily_eval {before}: ok" in out or f"daily_eval {after}: ok" in out  # midnight may pass
     assert "raw_traces" in out and "judge_scores" in out and "no_error" in out
     assert (tmp_path / "home" / "dagster.yaml").is_file()
+    report = Path(out.split("Report of ")[-1].split(": ", 1)[1].splitlines()[0])  # the closing lines name it
+    assert report.is_file() and report.parent.parent == pipeline_env["reports"]
+    assert out.strip().splitlines()[-1].startswith("OK: 1 day(s) ran")
     assert list(pipeline_env["landing"].glob("sample-*"))
     # again: the sample is not generated twice, the day is rebuilt
     assert cli.main(["demo", "--days", "1", "--sessions", "8"]) == 0

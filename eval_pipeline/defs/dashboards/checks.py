@@ -24,7 +24,7 @@ SPECS = [
                       "cost per trace within their configured jumps."),
     dg.AssetCheckSpec(dc.JUDGES_ANSWER, asset="daily_judge_results", description="Judges answer: the unknown "
                       "rate stays under its threshold where a model is configured, and spend per judged record "
-                      "does not jump."),
+                      "does not jump (a warning); a judge whose every call failed is an error."),
 ]
 
 # Runs of the day searched (newest first) for a check's latest evaluation, when this run did not plan it.
@@ -54,7 +54,7 @@ def ancestor_check_outcomes(context: dg.AssetExecutionContext, skip: set[dg.Asse
         filters=dg.RunsFilter(tags={"dagster/partition": context.partition_key}), limit=_RUNS_SEARCHED)]
     found: dict[dg.AssetCheckKey, CheckOutcome] = {}
     for run_id in dict.fromkeys(runs):
-        for key, outcome in _run_outcomes(context.instance, run_id, run_id == context.run.run_id).items():
+        for key, outcome in run_check_outcomes(context.instance, run_id, run_id == context.run.run_id).items():
             if key.asset_key in ancestors and key not in skip:
                 found.setdefault(key, outcome)
         if defined and defined <= found.keys():
@@ -62,7 +62,8 @@ def ancestor_check_outcomes(context: dg.AssetExecutionContext, skip: set[dg.Asse
     return sorted(found.values(), key=lambda o: (o.asset, o.check))
 
 
-def _run_outcomes(instance: dg.DagsterInstance, run_id: str, current: bool) -> dict[dg.AssetCheckKey, CheckOutcome]:
+def run_check_outcomes(instance: dg.DagsterInstance, run_id: str,
+                       current: bool) -> dict[dg.AssetCheckKey, CheckOutcome]:
     """One run's check outcomes: its evaluations, and no result for a check it planned and did not evaluate."""
     outcomes, planned, failed_steps = {}, {}, set()
     for entry in instance.all_logs(run_id, of_type={_PLANNED, _EVALUATED, _STEP_FAILED}):
