@@ -1,8 +1,12 @@
 """Shared benchmark helpers: peak RSS of a whole process tree, sampled from /proc."""
 
+import contextlib
 import os
+import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -64,3 +68,16 @@ class PeakRSS:
 
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str, keep: bool = False) -> Iterator[Path]:
+    """A temporary folder for a benchmark's files and warehouse, removed afterwards unless ``keep``."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield tmp
+    finally:
+        if keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
