@@ -5,8 +5,10 @@ A step's fingerprint for a day hashes everything its work reads:
 - ``raw_traces`` / ``spans``: the landing files behind the day's traces as the file cache records them (path,
   size, modification time, cached Parquet; ``sql/fingerprints/day_sources.sql``), so a changed file, a late file
   with spans of the day's traces, or a file that moves a trace to or from the day changes it;
-- every later step: the fingerprint its upstream step recorded for the day, plus the config sections and
-  settings it uses (the masking key's digest, the judge's model and endpoint, the live-sampling rate);
+- ``masked_traces`` and ``eval_dataset``: the fingerprint their upstream step recorded for the day, plus the
+  config section they use (and the masking key's digest);
+- ``judge_scores``: the records the judges see, as read (reference answers included), the judges' settings,
+  model, endpoint and live-sampling rate;
 - for all: the code version, a hash of the package's ``lib/`` sources, ``sql/`` and the versions of the
   libraries that compute results (DuckDB, polars, Great Expectations, ...), so an upgrade rebuilds.
 
@@ -121,13 +123,14 @@ def scores_to_retry(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
                        {"day": day, "reasons": list(RETRIED_REASONS)}).fetchall()[0][0]
 
 
-def judge_scores_fingerprint(con: duckdb.DuckDBPyConnection, day: dt.date, config: Config, live_rate: float,
-                             model: str | None, api_base: str | None) -> tuple[str | None, bool]:
-    """The fingerprint of the day's scores (its eval records, the judges' settings, the model and endpoint, the
-    live-sampling rate) and whether the stored scores may be kept: not while some wait for a call to be asked
-    again (failures, a spent budget), whatever the inputs."""
-    fp = derived_fingerprint(con, "judge_scores", "eval_dataset", day, config.judging, config.sampling.seed,
-                             live_rate, model, api_base)
+def judge_scores_fingerprint(con: duckdb.DuckDBPyConnection, day: dt.date, records: Sequence[Mapping[str, Any]],
+                             config: Config, live_rate: float, model: str | None,
+                             api_base: str | None) -> tuple[str, bool]:
+    """The fingerprint of the day's scores: what the judges see (the records as read, reference answers
+    included), the judges' settings, the model and endpoint, the live-sampling rate; and whether the stored
+    scores may be kept: not while some wait for a call to be asked again (failures, a spent budget)."""
+    fp = digest("judge_scores", code_version(), day, list(records), config.judging, config.sampling.seed,
+                live_rate, model, api_base)
     return fp, not scores_to_retry(con, day)
 
 
@@ -193,17 +196,38 @@ def _frame_digest(con: duckdb.DuckDBPyConnection, frame_sql: str, day: dt.date) 
     return int(n), rows_digest
 
 
+def _frame_state(con: duckdb.DuckDBPyConnection, step: str, day: dt.date, frame_sql: str,
+                 settings: Sequence[Any]) -> tuple[str, int, Built | None]:
+    """The fingerprint of a check over the day's frame (its rows' digest, the code, ``settings``), the frame's
+    rows, and what the check recorded for the same fingerprint, if it did."""
+    n, rows_digest = _frame_digest(con, frame_sql, day)
+    fp = digest(step, code_version(), frame_sql, n, rows_digest, *settings)
+    return fp, n, unchanged(con, step, day, fp)
+
+
+def cached_on_frame(connect: Connect, step: str, day: dt.date, frame_sql: str, run_id: str,
+                    compute: Callable[[duckdb.DuckDBPyConnection], Any], *settings: Any) -> tuple[Any, str | None]:
+    """``compute(con)``, a JSON-able result of a check that reads only the day's frame (``sql/<frame_sql>.sql``)
+    and ``settings``: reused from the run that last computed it on rows that hash the same with the same code
+    and settings, else computed and stored. Returns (the result, the run whose result was reused, or None)."""
+    with connect() as con:
+        fp, _, built = _frame_state(con, step, day, frame_sql, settings)
+        if built is not None:
+            return json.loads(built.figures), built.run_id
+        value = compute(con)
+        record(con, step, day, fp, run_id, json.dumps(value))
+    return value, None
+
+
 def cached_rule_results(connect: Connect, step: str, day: dt.date, frame_sql: str, rules: Sequence[Rule],
                         run_id: str, validate: Callable[["pl.DataFrame"], list[RuleResult]],
                         ) -> tuple[int, list[RuleResult], str | None]:
     """A rule suite's results over the day's frame (``sql/<frame_sql>.sql``): reused from the run that last
-    evaluated the same rules on rows that hash the same, else ``validate(frame)``, stored. The digest and the
-    frame are read on one connection, so they are of the same rows. Returns (rows, results, the run whose
-    results were reused, or None)."""
+    evaluated the same rules on rows that hash the same, else ``validate(frame)`` (with the warehouse closed:
+    GX takes seconds to import), stored. The digest and the frame are read on one connection, so they are of the
+    same rows. Returns (rows, results, the run whose results were reused, or None)."""
     with connect() as con:
-        n, rows_digest = _frame_digest(con, frame_sql, day)
-        fp = digest(step, code_version(), frame_sql, n, rows_digest, [dataclasses.asdict(r) for r in rules])
-        built = unchanged(con, step, day, fp)
+        fp, n, built = _frame_state(con, step, day, frame_sql, [[dataclasses.asdict(r) for r in rules]])
         frame = None if built is not None else con.sql(load_sql(frame_sql), params={"day": day}).pl()
     if built is not None:
         return n, [RuleResult(**r) for r in json.loads(built.figures)], built.run_id

@@ -26,11 +26,11 @@ def judge_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
     live = context.run.tags.get(LIVE_TAG) == LIVE_TRIGGER
     rate = config.monitoring.live_judge_sample_rate if live else 1.0
     with warehouse.get_connection() as con:
-        fp, keepable = fingerprints.judge_scores_fingerprint(con, day, config, rate, endpoint.model,
+        records = con.sql(load_sql("judging/judge_records"), params={"day": day}).to_arrow_table().to_pylist()
+        fp, keepable = fingerprints.judge_scores_fingerprint(con, day, records, config, rate, endpoint.model,
                                                              endpoint.api_base)
         if (kept := rebuild.kept(context, con, "judge_scores", day, fp, keepable)) is not None:
             return kept
-        records = con.sql(load_sql("judging/judge_records"), params={"day": day}).to_arrow_table().to_pylist()
     scored = judging.score_day(records, config, endpoint, day=day, connect=warehouse.get_connection,
                                live=live, live_sample_rate=config.monitoring.live_judge_sample_rate)
     with warehouse.get_connection() as con:
