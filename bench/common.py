@@ -71,7 +71,7 @@ def gib(n: int) -> str:
 
 
 @contextlib.contextmanager
-def scratch(prefix: str, keep: bool) -> Iterator[Path]:
+def scratch(prefix: str, keep: bool = False) -> Iterator[Path]:
     """A temporary folder for a benchmark's files, removed afterwards unless ``keep`` (then its path is printed)."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     try:

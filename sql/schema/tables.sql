@@ -36,6 +36,16 @@ CREATE TABLE IF NOT EXISTS expired_days (
     trace_date DATE PRIMARY KEY, expired_at TIMESTAMP
 );
 
+-- Bookkeeping: per step (an asset, or a check's rules) and day, the fingerprint of the inputs it last built
+-- or evaluated the day from, the run that did it, the day's row counts of its tables then and what it
+-- showed: a re-run whose inputs did not change skips the work (eval_pipeline/lib/fingerprints.py).
+CREATE TABLE IF NOT EXISTS input_fingerprints (
+    step VARCHAR, trace_date DATE, fingerprint VARCHAR, run_id VARCHAR, built_at TIMESTAMP,
+    row_counts JSON,      -- the day's rows per table when it was built; a skip needs them unchanged
+    figures VARCHAR,      -- what the step showed (its metadata), re-shown when it skips
+    PRIMARY KEY (step, trace_date)
+);
+
 CREATE TABLE IF NOT EXISTS quarantine (
     source_file VARCHAR, position BIGINT, reason VARCHAR, excerpt VARCHAR, seen_at TIMESTAMP
 );

@@ -1,7 +1,8 @@
 import dagster as dg
 
+from eval_pipeline.defs import rebuild
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import dev_eval, sampling
+from eval_pipeline.lib import dev_eval, fingerprints, sampling
 from eval_pipeline.lib.warehouse import transaction
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -16,27 +17,31 @@ from eval_pipeline.resources import Settings, Warehouse
 def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: Settings) -> dg.MaterializeResult:
     """The day's evaluation records: a stratified, error-biased, deduplicated sample with inclusion weights."""
     day = context.partition_time_window.start.date()
+    config = settings.config().sampling
     with warehouse.get_connection() as con:
+        fp = fingerprints.derived_fingerprint(con, "eval_dataset", "masked_traces", day, config)
+        if (kept := rebuild.kept(context, con, "eval_dataset", day, fp)) is not None:
+            return kept
         with transaction(con):
-            sel = sampling.select_day(con, day, settings.config().sampling)
+            sel = sampling.select_day(con, day, config)
         strata = sampling.strata(con, day)
-    context.log.info("%s: %d records from %d eligible traces in %d strata", day, sel.records,
-                     sel.eligible_traces, sel.strata)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": sel.records,
-        "records": sel.records,
-        "expected_records": round(sel.expected_records, 1),
-        "strata": sel.strata,
-        "eligible_traces": sel.eligible_traces,
-        "unique_requests": sel.unique_requests,
-        "traces_without_request": sel.traces_without_request,
-        "filtered_out": sel.filtered_out,
-        "weight_sum": round(sel.weight_sum, 1),
-        "expected_error_share": round(sel.expected_error_share or 0.0, 4),
-        "latency_thresholds_ms": dg.MetadataValue.json([round(t, 1) for t in sel.latency_thresholds]),
-        "dataset_version": sel.dataset_version or "",
-        "strata_table": dg.MetadataValue.md(sampling.strata_table(strata)),
-    })
+        context.log.info("%s: %d records from %d eligible traces in %d strata", day, sel.records,
+                         sel.eligible_traces, sel.strata)
+        return rebuild.built(context, con, "eval_dataset", day, fp, {
+            "dagster/row_count": sel.records,
+            "records": sel.records,
+            "expected_records": round(sel.expected_records, 1),
+            "strata": sel.strata,
+            "eligible_traces": sel.eligible_traces,
+            "unique_requests": sel.unique_requests,
+            "traces_without_request": sel.traces_without_request,
+            "filtered_out": sel.filtered_out,
+            "weight_sum": round(sel.weight_sum, 1),
+            "expected_error_share": round(sel.expected_error_share or 0.0, 4),
+            "latency_thresholds_ms": dg.MetadataValue.json([round(t, 1) for t in sel.latency_thresholds]),
+            "dataset_version": sel.dataset_version or "",
+            "strata_table": dg.MetadataValue.md(sampling.strata_table(strata)),
+        })
 
 
 # A plain same-day dependency: the window is dev_eval.window_days from the run's config, and a partition

@@ -1,7 +1,8 @@
 import dagster as dg
 
+from eval_pipeline.defs import rebuild
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import ingest, masking
+from eval_pipeline.lib import fingerprints, ingest, masking
 from eval_pipeline.lib.metadata import rounded
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -18,8 +19,6 @@ def masked_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, setti
     privacy policy excludes dropped: the only door to trace content."""
     day = context.partition_time_window.start.date()
     policy = settings.config().privacy
-    # Loaded before the warehouse is opened: a language model must not hold the write lock while it loads.
-    names = masking.load_name_detector(policy.name_detector, policy.spacy_model)
     key = warehouse.key()
     with warehouse.get_connection() as con:
         if ingest.is_expired(con, day):
@@ -27,16 +26,23 @@ def masked_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, setti
             # masking again could let excluded traces back in. What was masked stays.
             context.log.warning("%s: spans expired by retention; masked_traces kept as it is.", day)
             return dg.MaterializeResult(metadata={"kept_after_retention": True})
+        fp = fingerprints.derived_fingerprint(con, "masked_traces", "raw_traces", day, policy,
+                                              fingerprints.digest(key.hex()))
+        if (kept := rebuild.kept(context, con, "masked_traces", day, fp)) is not None:
+            return kept
+    # Loaded with the warehouse closed: a language model must not hold the write lock while it loads.
+    names = masking.load_name_detector(policy.name_detector, policy.spacy_model)
+    with warehouse.get_connection() as con:
         result = masking.mask_day(con, day, policy, key, names)
         masking.write_day(con, day, result.masked)
-    context.log.info("%s: masked %d traces (%d entities), dropped %d by policy", day, result.masked.height,
-                     sum(result.found.values()), sum(result.dropped.values()))
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": result.masked.height,
-        "traces_read": result.traces_read,
-        "rows_dropped": dg.MetadataValue.json(result.rows_dropped),
-        "entities_masked": dg.MetadataValue.json(dict(sorted(result.found.items()))),
-        "traces_with_pii": result.traces_with_pii,
-        "name_detector": policy.name_detector or "off",
-        **rounded({"text_mb": result.text_bytes / 1e6, "masking_seconds": result.seconds}, 3),
-    })
+        context.log.info("%s: masked %d traces (%d entities), dropped %d by policy", day, result.masked.height,
+                         sum(result.found.values()), sum(result.dropped.values()))
+        return rebuild.built(context, con, "masked_traces", day, fp, {
+            "dagster/row_count": result.masked.height,
+            "traces_read": result.traces_read,
+            "rows_dropped": dg.MetadataValue.json(result.rows_dropped),
+            "entities_masked": dg.MetadataValue.json(dict(sorted(result.found.items()))),
+            "traces_with_pii": result.traces_with_pii,
+            "name_detector": policy.name_detector or "off",
+            **rounded({"text_mb": result.text_bytes / 1e6, "masking_seconds": result.seconds}, 3),
+        })

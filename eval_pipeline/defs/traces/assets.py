@@ -1,7 +1,7 @@
 import dagster as dg
 
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import ingest
+from eval_pipeline.lib import fingerprints, ingest
 from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.resources import LandingZone, Settings, Warehouse
 
@@ -23,7 +23,8 @@ def raw_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, landing:
     day = context.partition_time_window.start.date()
     config = settings.config()
     with warehouse.get_connection() as con:
-        r = ingest.ingest_day(con, landing.dir(), day, log=context.log, config=config)
+        r = ingest.ingest_day(con, landing.dir(), day, log=context.log, config=config, run_id=context.run.run_id,
+                              force=fingerprints.force_rebuild(context.run.tags))
     yield dg.MaterializeResult(
         asset_key="raw_traces",
         metadata={
@@ -38,6 +39,8 @@ def raw_traces(context: dg.AssetExecutionContext, warehouse: Warehouse, landing:
             "quarantine_share_threshold": config.quality.max_quarantine_share,
             "conventions": dg.MetadataValue.md(md_table(["convention", "traces"], r.conventions)),
             "rebuilt": r.rebuilt,
+            # the run that built the day's rows, when nothing they are built from changed since ("": this run)
+            "unchanged_since_run": r.unchanged_since or "",
             "days_marked_for_rebuild": dg.MetadataValue.json([d.isoformat() for d in r.stale_days]),
             "cache_files_pruned": r.cache_files_pruned,
             "retention_spans_dropped": r.retention.spans,

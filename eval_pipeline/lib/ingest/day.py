@@ -8,7 +8,9 @@ runs left, read what changed in the landing zone, mark the other days whose trac
 the day up (unless retention expired it), apply retention, count.
 """
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from eval_pipeline.lib import fingerprints
 from eval_pipeline.lib.config import Config
 from eval_pipeline.lib.ingest.files import FileResult, changed_files, index_unindexed, ingest_files
 from eval_pipeline.lib.ingest.housekeeping import RetentionResult, apply_retention, is_expired, prune_cache
@@ -95,13 +98,30 @@ class DayIngest:
     stale_days: list[dt.date] = field(default_factory=list)
     cache_files_pruned: int = 0  # leftovers of killed runs deleted from the Parquet cache
     retention: RetentionResult = field(default_factory=RetentionResult)
+    # the run that built the day's rows from the same inputs, when this run kept them (None: built now)
+    unchanged_since: str | None = None
+
+
+def rollup_day(con: duckdb.DuckDBPyConnection, day: dt.date, *, run_id: str = "",
+               force: bool = False) -> tuple[DayResult, str | None]:
+    """Rebuild the day with :func:`build_day`, unless the landing files behind its traces are those it was last
+    built from (:mod:`eval_pipeline.lib.fingerprints`): then its rows are kept. Returns the day's figures and
+    the run that built them when kept (None: built now)."""
+    fp = fingerprints.raw_traces_fingerprint(con, day)
+    built = fingerprints.unchanged(con, "raw_traces", day, fp, force=force)
+    if built is not None:
+        return DayResult(**json.loads(built.figures)), built.run_id
+    rollup = build_day(con, day)
+    fingerprints.record(con, "raw_traces", day, fp, run_id, json.dumps(dataclasses.asdict(rollup)))
+    return rollup, None
 
 
 def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, *,
                log: logging.Logger | None = None, workers: int | None = None, config: Config | None = None,
-               today: dt.date | None = None) -> DayIngest:
-    """Read the new or changed files of the landing zone into the cache, rebuild ``day``, mark the other days
-    the new files change, apply retention, and count."""
+               today: dt.date | None = None, run_id: str = "", force: bool = False) -> DayIngest:
+    """Read the new or changed files of the landing zone into the cache, rebuild ``day`` (unless nothing it is
+    built from changed since run ``unchanged_since``, or ``force``), mark the other days the new files change,
+    apply retention, and count."""
     log = log or _LOG
     config = config or Config()
     t0 = time.monotonic()
@@ -133,8 +153,12 @@ def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, 
                 log.warning("Could not mark %s for a rebuild in %s (%s); run those days again to include the late "
                             "spans.", ", ".join(map(str, stale)), landing_dir, exc)
     rebuilt = not is_expired(con, day)
+    unchanged_since = None
     if rebuilt:
-        rollup = build_day(con, day)
+        rollup, unchanged_since = rollup_day(con, day, run_id=run_id, force=force)
+        if unchanged_since:
+            log.info("%s: the landing files behind the day's traces are unchanged since run %s; its traces and "
+                     "spans are kept as built then", day, unchanged_since)
         clear_stale(landing_dir, day, started_ns)
     else:
         log.warning("%s: retention (retention.span_days) dropped this day's spans; its traces are kept as they "
@@ -156,4 +180,4 @@ def ingest_day(con: duckdb.DuckDBPyConnection, landing_dir: Path, day: dt.date, 
         quarantined_this_run=stats.quarantined, traces=rollup.traces, spans=rollup.spans,
         duplicate_spans=rollup.duplicate_spans, error_traces=statuses.get("error", 0), conventions=conventions,
         quarantined=quarantined, spans_read=spans_read, quarantine_share=share, seconds=seconds, rebuilt=rebuilt,
-        stale_days=stale, cache_files_pruned=pruned, retention=retention)
+        stale_days=stale, cache_files_pruned=pruned, retention=retention, unchanged_since=unchanged_since)

@@ -79,7 +79,8 @@ def _checks(result: dg.ExecuteInProcessResult) -> dict:
             for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
 
 
-def test_judge_scores_scores_every_record_and_rerun_makes_no_calls(day_records: Path, tmp_path: Path) -> None:
+def test_judge_scores_scores_every_record_and_rerun_makes_no_calls(day_records: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "eval.yaml"
     config.write_text(
         "judging:\n"
@@ -91,6 +92,9 @@ def test_judge_scores_scores_every_record_and_rerun_makes_no_calls(day_records: 
     with serve(_policy) as server:
         first = _materialize(_resources(day_records, config, server.base_url))
         calls = server.request_count
+        kept = _materialize(_resources(day_records, config, server.base_url))  # unchanged records: day kept
+        # forced: the day is scored again, and every judgement comes from the cache
+        monkeypatch.setenv("EVAL_FORCE_REBUILD", "1")
         second = _materialize(_resources(day_records, config, server.base_url))
         calls_again = server.request_count - calls
 
@@ -100,6 +104,7 @@ def test_judge_scores_scores_every_record_and_rerun_makes_no_calls(day_records: 
     meta = _metadata(first, "judge_scores")
     assert (meta["calls"], meta["cache_hits"], meta["records"], meta["dagster/row_count"]) == (18, 0, 6, 30)
     assert (_metadata(second, "judge_scores")["calls"], _metadata(second, "judge_scores")["cache_hits"]) == (0, 18)
+    assert _metadata(kept, "judge_scores")["unchanged_since_run"] == first.run_id
     assert _checks(second)["every_record_judged"] == (True, dg.AssetCheckSeverity.ERROR)
     with duckdb.connect(str(day_records), read_only=True) as con:
         rows = con.execute("SELECT judge, verdict, cached, parameters, input_hash, model FROM judge_scores "
