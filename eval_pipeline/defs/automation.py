@@ -56,4 +56,3 @@ def _cursor(text: str | None) -> dict[str, int]:
     if text.isdigit():
         return {"landed": int(text), "stale": 0}
     return json.loads(text)
-

@@ -68,6 +68,9 @@ def status_by_day(con: duckdb.DuckDBPyConnection) -> dict[dt.date, dict[str, int
     return {r["trace_date"]: r for r in rel.to_arrow_table().to_pylist()}
 
 
+_SHORT_LIST = 3  # longer lists (samples, tables) stay in the UI and the report
+
+
 def summary_line(o: CheckOutcome, spec_description: str | None = None) -> str:
     """One line for a terminal: status, check, asset, what it measured and its thresholds (the scalar figures
     and short lists), and why (the outcome's description, else the check's own)."""
@@ -76,9 +79,6 @@ def summary_line(o: CheckOutcome, spec_description: str | None = None) -> str:
     why = o.description or spec_description
     return (f"{o.status.upper():<9} {o.check} on {o.asset}" + (f": {', '.join(shown)}" if shown else "")
             + (f" ({why})" if why else ""))
-
-
-_SHORT_LIST = 3
 
 
 def _short(v: Any) -> str:
