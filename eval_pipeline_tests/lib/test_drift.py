@@ -17,7 +17,7 @@ import pytest
 
 from eval_pipeline.lib import drift, estimates, pricing, warehouse
 from eval_pipeline.lib.config import Monitoring
-from eval_pipeline.lib.judging.verdict import NO_ANSWER
+from eval_pipeline.lib.judging.verdict import CALL_FAILURES, NO_ANSWER
 from eval_pipeline.lib.warehouse import load_sql
 
 DAY = dt.date(2026, 11, 20)
@@ -125,9 +125,11 @@ def test_judge_unknowns_counts_only_calls_that_gave_no_answer(tmp_path: Path) ->
         con.executemany("INSERT INTO judge_scores (trace_id, trace_date, judge, verdict, unknown_reason, cost_usd) "
                         "VALUES (?, ?, 'groundedness', ?, ?, 0.001)",
                         [[f"t{i}", DAY, v, r] for i, (v, r) in enumerate(rows)])
-        params = {"day": DAY, "no_answer_reasons": list(NO_ANSWER)}
-        [(judge, unknown_rate, cost, base)] = con.execute(load_sql("dashboards/judge_unknowns"), params).fetchall()
+        params = {"day": DAY, "no_answer_reasons": list(NO_ANSWER), "call_failure_reasons": list(CALL_FAILURES)}
+        [(judge, unknown_rate, cost, base, every_call_failed)] = con.execute(
+            load_sql("dashboards/judge_unknowns"), params).fetchall()
     assert judge == "groundedness"
+    assert not every_call_failed  # one timeout among answered calls
     assert unknown_rate == pytest.approx(2 / 8)  # no_context / not_sampled: not asked, so left out
     assert cost == pytest.approx(0.001) and base is None
 
