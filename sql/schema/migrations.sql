@@ -29,3 +29,4 @@ ALTER TABLE daily_judge_strata ADD COLUMN IF NOT EXISTS n_eff DOUBLE;
 ALTER TABLE daily_judge_strata ADD COLUMN IF NOT EXISTS std_error DOUBLE;
 ALTER TABLE raw_traces ADD COLUMN IF NOT EXISTS response_models VARCHAR[];
 ALTER TABLE masked_traces ADD COLUMN IF NOT EXISTS response_models VARCHAR[];
+ALTER TABLE eval_dataset_days ADD COLUMN IF NOT EXISTS name_tier VARCHAR;
