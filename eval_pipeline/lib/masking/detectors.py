@@ -108,6 +108,10 @@ def _ssn(value: str, tail: str) -> str | None:
     return value if ok and not tail else None
 
 
+def _ssn_named_after(value: str, tail: str) -> str | None:
+    return _ssn(value, "")
+
+
 def _ipv4(value: str, tail: str) -> str | None:
     return value if not tail and numbers.classify(value) == "IP" else None
 
@@ -226,7 +230,8 @@ _FIRST: tuple[Detector, ...] = (
                     r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,12}(?:/[^ \t\r\n<>\"'`\x01-\x1f]*)?", _url,
              before=rf"{_W}.@/:%+-", tail=rf"(?:[{_W}@-]|:[{_W}/])*"),
     # IPv4 here as well as among the digit runs: after a URL's credentials (``user:pw@10.0.0.5/db``) too.
-    Detector("IP", r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}", _ipv4, before=rf"{_W}.", tail=_CONT_IP),
+    # Not after "/": "Chrome/131.0.0.0" is a version (a URL holding an address is the URL detector's).
+    Detector("IP", r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}", _ipv4, before=rf"{_W}./", tail=_CONT_IP),
     Detector("IBAN", r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}", _iban, before=_W, tail=_WORD_TAIL),
 )
 _SECOND: tuple[Detector, ...] = (
@@ -238,10 +243,13 @@ _SECOND: tuple[Detector, ...] = (
                   r"data di nascita|nat[oa] il|data de nascimento|nascid[oa] em)[ \t:=\"'-]*", tail=_WORD_TAIL),
     Detector("SSN", r"[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}", _ssn, before=_W,
              keep=r"(?i:ssn|social security(?: number| no\.?)?)[^0-9\x01-\x1f\r\n]{0,24}", tail=_CONT),
+    # "123456789 is my SSN": a few words, then the keyword (handed over as the tail).
+    Detector("SSN", r"[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}", _ssn_named_after, before=_NUM_BEFORE,
+             tail=r"(?: [A-Za-z]+){0,4} (?i:ssn|social security)"),
     Detector("IP", r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", _ipv6, before=rf"{_W}:.",
              tail=rf"(?:[{_W}]|[.:][{_W}])*"),
     # Every run of digit groups (cards, phones of any region, IPv4, dashed SSNs): numbers.py decides which.
-    Detector("NUMBER", r"(?:\+|\(\+?[0-9]{1,4}\) ?|\()?[0-9]+(?:(?:[ ./-]| ?\(0\) ?|\) ?)[0-9]+)+"
+    Detector("NUMBER", r"(?:\+|\(\+?[0-9]{1,4}\)[ .-]?|\()?[0-9]+(?:(?:[ ./-]| ?\(0\) ?|\)[ .-]?)[0-9]+)+"
                        r"|\+?[0-9]{7,19}", _number, before=_NUM_BEFORE, tail=_CONT),
     Detector("ADDRESS", r"[0-9]{1,5}[A-Za-z]?(?: [A-Z][a-z]+){1,4} (?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|"
                         r"Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Crescent|Close|Highway|Hwy|Parkway|Pkwy|"

@@ -135,7 +135,9 @@ def _phone(value: str, digits: str, seps: set[str]) -> bool:
         # Compact: a trunk 0 and nine digits or more (an eight-digit case number is not a phone).
         return digits.startswith("0") and len(digits) >= 9 and _national_phone(digits)
     # A phone's shape: a trunk 0, an area code in brackets, or three groups of two digits or more.
-    shaped = digits.startswith("0") or value.startswith("(") or (len(groups) >= 3 and min(map(len, groups)) >= 2)
+    # (A leading one-digit group is a trunk prefix, as in 1-800-555-0199.)
+    rest = groups[1:] if len(groups[0]) == 1 else groups
+    shaped = digits.startswith("0") or value.startswith("(") or (len(rest) >= 3 and min(map(len, rest)) >= 2)
     return shaped and _national_phone(digits)
 
 
