@@ -44,7 +44,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--texts", type=int, default=3000, help="labelled texts to generate")
     p.add_argument("--seed", type=int, default=0, help="generator seed (same seed, same texts)")
-    p.add_argument("--names", choices=["presidio"], default=None, help="also run the name tier (the default of eval_dataset records)")
+    p.add_argument("--names", choices=["presidio"], default=None, help="also run the name tier (what eval_dataset records get)")
     p.add_argument("--spacy-model", default="en_core_web_sm", help="spaCy model of the name tier")
     p.add_argument("--variants", choices=["missed", "all", "none"], default="missed",
                    help="rows per format variant (card brand, IBAN country, layout, ...): those with a miss, all, none")

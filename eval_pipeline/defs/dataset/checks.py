@@ -20,7 +20,7 @@ def names_masked(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -
     if not checked:
         context.log.error("%s: names in eval_dataset are unchecked (%s)", day, status or "no name tier recorded")
     return dg.AssetCheckResult(passed=checked, severity=dg.AssetCheckSeverity.ERROR, metadata={
-        "names": ("masked" if status and status.startswith("presidio:") else "off") if checked else "unchecked",
+        "names": ("off" if status == "off" else "masked") if checked else "unchecked",
         "name_tier": status or "none recorded"})
 
 

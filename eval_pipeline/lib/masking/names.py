@@ -142,16 +142,25 @@ def _detect(texts: list[str], names: NameDetector) -> list[list[tuple[int, ...]]
     return [names(t) for t in texts]
 
 
-def mask_names(texts: pl.Series, key: bytes, names: NameDetector) -> tuple[pl.Series, pl.DataFrame]:
+def mask_names(texts: pl.Series, key: bytes, names: NameDetector,
+               groups: list[int] | None = None) -> tuple[pl.Series, pl.DataFrame]:
     """Names through the name detector (spaCy's ``pipe`` in batches when it has one). Returns the texts and one
     row per name masked (``index`` into ``texts``, ``kind``); a span that overlaps a name already taken or
-    holds a placeholder is left alone."""
+    holds a placeholder is left alone.
+
+    ``groups`` (one id per text, e.g. the record a request, response or document belongs to): a name found in
+    one text of a group is masked wherever it stands in the others too, since the model may tag "Margaret
+    Thornbury" in the request and miss it in the answer.
+    """
     token = tokenizer(key)
     values = texts.to_list()
     todo = [i for i, t in enumerate(values) if t]
+    found = dict(zip(todo, _detect([values[i] for i in todo], names), strict=True))
+    if groups is not None:
+        found = _spread(values, found, groups)
     out = list(values)
     hits, kinds = [], []
-    for i, spans in zip(todo, _detect([values[i] for i in todo], names), strict=True):
+    for i, spans in found.items():
         text = values[i]
         parts, last = [], 0
         for span in sorted(spans):
@@ -166,6 +175,23 @@ def mask_names(texts: pl.Series, key: bytes, names: NameDetector) -> tuple[pl.Se
         out[i] = "".join(parts) + text[last:]
     entities = pl.DataFrame({"index": hits, "kind": kinds}, schema={"index": pl.UInt32, "kind": pl.String})
     return pl.Series(texts.name, out, dtype=pl.String), entities
+
+
+def _spread(values: list[str | None], found: dict[int, list[tuple[int, ...]]],
+            groups: list[int]) -> dict[int, list[tuple[int, ...]]]:
+    """Every text's spans plus each whole-word occurrence of a name found in another text of its group."""
+    names_of: dict[int, set[tuple[str, str]]] = {}
+    for i, spans in found.items():
+        for span in spans:
+            kind = span[2] if len(span) > 2 else "PERSON"
+            names_of.setdefault(groups[i], set()).add((values[i][span[0]:span[1]], kind))
+    out = {}
+    for i, spans in found.items():
+        text, taken = values[i], {(s[0], s[1]) for s in spans}
+        extra = [(m.start(), m.end(), kind) for name, kind in names_of.get(groups[i], ())
+                 for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text) if (m.start(), m.end()) not in taken]
+        out[i] = [*spans, *extra]
+    return out
 
 
 def _in_placeholder(text: str, start: int) -> bool:

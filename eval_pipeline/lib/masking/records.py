@@ -41,8 +41,10 @@ def mask_dataset_names(con: duckdb.DuckDBPyConnection, day: dt.date, tier: NameT
     docs = lists.explode()
     # One column: requests, responses, then every retrieved document; rebuilt per record afterwards.
     texts = pl.concat([rows["request"].cast(pl.String), rows["response"].cast(pl.String), docs.cast(pl.String)])
-    masked, entities = mask_names(texts.alias("text"), key, tier.detector)
     n = rows.height
+    # Each text's record: a name found in a record's request is masked in its answer and documents too.
+    record = [*range(n), *range(n), *_owners(lists)]
+    masked, entities = mask_names(texts.alias("text"), key, tier.detector, groups=record)
     out = rows.with_columns(
         masked.slice(0, n).alias("request"), masked.slice(n, n).alias("response"),
         _regroup(lists, masked.slice(2 * n, len(docs))).alias("retrieved_context"))
@@ -55,6 +57,11 @@ def mask_dataset_names(con: duckdb.DuckDBPyConnection, day: dt.date, tier: NameT
     con.execute(load_sql("dataset/eval_dataset_name_tier"), {"day": day, "tier": tier.status})
     found = Counter(dict(entities.group_by("kind").len().iter_rows())) if entities.height else Counter()
     return NamedDay(n, found, seconds, tier.status)
+
+
+def _owners(lists: pl.Series) -> list[int]:
+    """The row of each element of ``lists`` after ``explode`` (a null or empty list explodes to one null)."""
+    return [row for row, length in enumerate(lists.list.len().fill_null(0).to_list()) for _ in range(max(length, 1))]
 
 
 def _regroup(lists: pl.Series, values: pl.Series) -> pl.Series:
