@@ -152,8 +152,12 @@ def _ipv4(value: str, groups: list[str], seps: set[str]) -> bool:
     return seps == {"."} and len(groups) == 4 and all(int(g) <= 255 and (len(g) == 1 or g[0] != "0") for g in groups)
 
 
+_SSN_SHAPE = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
+_NOT_SEPARATORS = frozenset("0123456789()+")
+
+
 def _ssn(value: str, digits: str) -> bool:
-    if not re.fullmatch(r"[0-9]{3}-[0-9]{2}-[0-9]{4}", value):
+    if len(value) != 11 or not _SSN_SHAPE.fullmatch(value):
         return False
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
@@ -163,10 +167,12 @@ def _ssn(value: str, digits: str) -> bool:
 def classify(value: str) -> str | None:
     """The entity type of a digit run (``IP``, ``SSN``, ``CARD``, ``PHONE``), or None; cached, so a value seen
     again in the same process costs a dictionary look-up."""
+    if len(value) < 7:  # "1.1.1.1", the shortest entity, has seven characters
+        return None
     groups = _GROUPS.findall(value)
-    seps = {c for c in value if not c.isdigit()} - {"(", ")", "+"}
-    if _ipv4(value, groups, seps):
-        return "IP"
+    seps = set(value) - _NOT_SEPARATORS
+    if seps == {"."} and len(groups) == 4:
+        return "IP" if _ipv4(value, groups, seps) else None
     digits = "".join(groups)
     if len(digits) < 7:
         return None
