@@ -171,8 +171,8 @@ def classify(value: str) -> str | None:
         return None
     groups = _GROUPS.findall(value)
     seps = set(value) - _NOT_SEPARATORS
-    if seps == {"."} and len(groups) == 4:
-        return "IP" if _ipv4(value, groups, seps) else None
+    if _ipv4(value, groups, seps):
+        return "IP"
     digits = "".join(groups)
     if len(digits) < 7:
         return None
