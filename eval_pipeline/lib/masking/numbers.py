@@ -185,6 +185,8 @@ def classify(value: str) -> str | None:
     return None
 
 
+# Shorter runs are not worth cutting: a card plus an expiry year, or a phone plus a count, is longer.
+_RETRY_LENGTH = 16
 _GROUP_BREAK = re.compile(r"(?<=[0-9])(?=[ -][0-9])")
 _PORT = re.compile(r":[0-9]{1,5}")
 _EXTENSION = re.compile(r"(?i:[ .,]*(?:ext|x)\.*[0-9]*)")
@@ -202,8 +204,8 @@ def find(value: str, tail: str = "") -> tuple[str, str] | None:
         if (kind == "IP" and _PORT.fullmatch(tail)) or (kind == "PHONE" and _EXTENSION.fullmatch(tail)):
             return kind, value
         return None
-    if kind is not None:
-        return kind, value
+    if kind is not None or len(value) < _RETRY_LENGTH:
+        return (kind, value) if kind is not None else None
     parts = _GROUP_BREAK.split(value)
     for n in range(len(parts) - 1, 0, -1):
         candidate = "".join(parts[:n])
