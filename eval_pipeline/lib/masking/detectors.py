@@ -1,10 +1,11 @@
 """The detectors, as data: for each entity type a pattern, its boundaries and a validator, and the normal form
 its value is hashed in.
 
-Every detector is one branch of the engine's single combined expression (``engine.PATTERN``), so a pattern may
-use only syntax that Rust's ``regex`` and Python's ``re`` read alike, only ASCII classes (see ``_W``), and
-must never match the control characters 0x01, 0x02, 0x1e and 0x1f (the engine's markers). Detectors run in
-the order listed: where two could match at the same place, the first one listed wins.
+Every detector is one branch of its stage's combined expression (``engine.PATTERNS``, see ``STAGES``), so a
+pattern may use only syntax that Rust's ``regex`` and Python's ``re`` read alike, only ASCII classes (see
+``_W``), and must never match the control characters 0x01, 0x02, 0x1e and 0x1f (the engine's markers).
+Within a stage, detectors run in the order listed: where two could match at the same place, the first one
+listed wins; the first stage runs before the second.
 """
 
 import ipaddress
