@@ -121,14 +121,15 @@ def _version_like(groups: list[str], seps: set[str]) -> bool:
     return seps == {"."} and len(groups) >= 3 and len(groups[0]) <= 2 and not groups[0].startswith("0")
 
 
-def _phone(value: str, digits: str, seps: set[str]) -> bool:
+def _phone(value: str, digits: str, seps: set[str], groups: list[str]) -> bool:
     if len(digits) > 17:
         return False
-    head = value.lstrip("(")
-    if head.startswith("+") or (head.startswith("00") and not value.startswith("(")):
-        international = _international_digits(value)
+    if value[0] == "+" or value.startswith(("(+", "00")):
+        # The digits dialled after + or 00 ("+46 (0)8 ...": the trunk 0 in brackets is not dialled).
+        international = digits[2:] if value[0] == "0" else digits
+        if "(0)" in value:
+            international = _international_digits(value)
         return 8 <= len(international) <= 15 and _international_phone(international)
-    groups = _GROUPS.findall(value)
     if len(digits) > 13 or _DATE.fullmatch(value) or _version_like(groups, seps):
         return False
     if not seps:
@@ -180,7 +181,7 @@ def classify(value: str) -> str | None:
         return "SSN"
     if "(" not in value and "+" not in value and _card(value, digits, seps):
         return "CARD"
-    if _phone(value, digits, seps):
+    if _phone(value, digits, seps, groups):
         return "PHONE"
     return None
 
