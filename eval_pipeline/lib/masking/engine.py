@@ -188,8 +188,9 @@ def _mask_chunk(texts: pl.Series, key: bytes, stages: tuple[_Compiled, ...]) -> 
 def _mask_stage(masked: pl.Series, key: bytes, c: _Compiled, entities: list[pl.DataFrame]) -> pl.Series:
     rows = pl.Series("index", range(len(masked)), dtype=pl.UInt32)
     seen: set[str] = set()
-    for _ in range(PASSES):
-        subset = masked.gather(rows)
+    for i in range(PASSES):
+        # The first pass reads every text: no copy of the column for it.
+        subset = masked if i == 0 else masked.gather(rows)
         found = _found(_neutral(subset), c.pattern)
         # A candidate rejected in an earlier pass is rejected again: only new ones are decided.
         fresh = [m for m in found["match"].unique().to_list() if m not in seen]
