@@ -9,9 +9,11 @@ the same run on the same texts:
   retrieved documents exploded, masked, rebuilt; ids pseudonymised);
 - ``mask_series``: the vectorised masker on the flat column of texts;
 - the reference: the same detectors through a plain Python ``re`` loop, one string at a time
-  (``masking.reference.mask_text_re``), on a sample of the texts (it is slow), with the ratio.
+  (``masking.reference.mask_text_re``), on a sample of the texts (it is slow), with the ratio;
+- with ``--names N``: the name tier (Presidio over spaCy, what eval_dataset records get) on N records of the
+  generated day (request, response and retrieved documents), in records per second.
 
-    .venv/bin/python bench/masking.py --mb 50
+    .venv/bin/python bench/masking.py --mb 50 --names 500
 """
 
 import argparse
@@ -82,6 +84,7 @@ def main() -> None:
     p.add_argument("--sessions", type=int, default=300, help="generated sessions in the base day")
     p.add_argument("--reference-share", type=float, default=0.05,
                    help="share of the texts the plain-re reference masks (it is slow)")
+    p.add_argument("--names", type=int, default=0, help="records of the day the name tier masks (0: skip)")
     args = p.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-masking-"))
@@ -125,8 +128,31 @@ def main() -> None:
               f"{(mb / frame_cpu) / (sample_mb / ref_cpu):.0f}x, "
               f"{(mb / series_cpu) / (sample_mb / ref_cpu):.0f}x (CPU)")
         print("target (design.md 7): >= 50 MB/s of trace text")
+        if args.names:
+            _names(base.head(args.names))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _names(records: pl.DataFrame) -> None:
+    """The name tier's speed on a day's records, as eval_dataset runs it (one record = its request, response
+    and retrieved documents, names shared across them)."""
+    tier = masking.load_name_tier("presidio")
+    if tier.detector is None:
+        print(f"name tier   : unavailable ({tier.status})")
+        return
+    docs = records["retrieved_context"].explode()
+    texts = pl.concat([records["request"], records["response"], docs]).cast(pl.String)
+    n = records.height
+    owners = [*range(n), *range(n),
+              *(r for r, k in enumerate(records["retrieved_context"].list.len().fill_null(0).to_list())
+                for _ in range(max(k, 1)))]
+    t0, c0 = time.perf_counter(), time.process_time()
+    _, found = masking.mask_names(texts, KEY, tier.detector, groups=owners)
+    s, cpu = time.perf_counter() - t0, time.process_time() - c0
+    mb = int(texts.str.len_bytes().sum() or 0) / 1e6
+    print(f"name tier   : {n / s:7.1f} records/s wall, {n / cpu:.1f} per CPU second ({n} records, {mb:.2f} MB, "
+          f"{s:.1f} s, {mb / s:.3f} MB/s; {tier.status}); names {dict(sorted(Counter(found['kind']).items()))}")
 
 
 if __name__ == "__main__":

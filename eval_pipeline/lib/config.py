@@ -192,9 +192,30 @@ class Privacy:
     drop_services: tuple[str, ...] = ()  # traces of these service.name values are dropped
     drop_tenants: tuple[str, ...] = ()  # traces whose tenant (below) is listed are dropped
     tenant_attributes: tuple[str, ...] = ("tenant.id", "tenant")  # span or resource attributes naming the tenant
-    # "" (off) or "presidio": person names through Presidio and a spaCy model you install yourself.
-    name_detector: str = ""
+    # "presidio" (default): names, places and organisations in eval records through Presidio and a spaCy
+    # model; "" switches the name tier off.
+    name_detector: str = "presidio"
     spacy_model: str = "en_core_web_sm"
+    name_entities: tuple[str, ...] = ("PERSON", "LOCATION", "ORGANIZATION")
+    # Which URLs the detectors mask: "all", "credentials_only" (credentials and tokens in URLs) or "none".
+    urls: str = "all"
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("name_detector", self.name_detector, NAME_DETECTORS),
+                                     ("urls", self.urls, URL_MODES)):
+            if value not in allowed:
+                msg = f"privacy.{name} is {value!r}; use one of {list(allowed)}."
+                raise ValueError(msg)
+        unknown = sorted(set(self.name_entities) - set(NAME_ENTITIES))
+        if unknown:
+            msg = f"privacy.name_entities has {unknown}; use some of {list(NAME_ENTITIES)}."
+            raise ValueError(msg)
+
+
+# The values the privacy settings take (lib/masking reads the same names; a test keeps them in step).
+NAME_DETECTORS = ("presidio", "")
+NAME_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
+URL_MODES = ("all", "credentials_only", "none")
 
 
 @dataclass(frozen=True)

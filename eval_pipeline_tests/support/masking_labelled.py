@@ -20,6 +20,10 @@ def _s(text: str, *entities: tuple[str, str]) -> Sample:
 
 
 ENTITIES: list[Sample] = [
+    # --- URLs (privacy.urls: all, the default, masks every URL; credentials_only keeps these)
+    _s("health at http://localhost:8080/health", ("URL", "http://localhost:8080/health")),
+    _s("see https://docs.example.com/api?page=2&sort=desc.", ("URL", "https://docs.example.com/api?page=2&sort=desc")),
+    _s("Profil: www.example.de/u/jana-k und mehr", ("URL", "www.example.de/u/jana-k")),
     # --- e-mail
     _s("Hi, I'm Jane Doe (jane.doe@example.com). Where is my order A12345?", ("EMAIL", "jane.doe@example.com")),
     _s("mail jane.doe+eval@example.co.uk today", ("EMAIL", "jane.doe+eval@example.co.uk")),
@@ -160,8 +164,7 @@ LOOK_ALIKES: list[Sample] = [_s(t) for t in (
     "git@github.com:org/repo.git", "ratio 3:2:1", "Mon-Fri 8am-6pm", "3-5 business days", "within 14 days",
     "2024-01-01 to 2024-12-31", "Windows 10.0.19045", "build 2026.11.20.1", "OID 1.3.6.1.4.1",
     "model gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022", "gemini-2.0-flash-001",
-    "http://localhost:8080/health", "https://docs.example.com/api?page=2&sort=desc",
-    "https://example.com/search?q=refund+policy", "ws://127.0.0.1.nip.io", "matrix 12 34 56",
+    "ws://127.0.0.1.nip.io", "matrix 12 34 56",
     "step 1: 10 degrees, step 2: 12 degrees", "ISBN 978-3-16-148410-0", "std::vector<int>", "a::b::c",
     "ERROR 404 at line 12:34", "HTTP/1.1 200 OK", "image 1920x1080", "1e-5", "0x7ffee4b2a8c8",
     "Our phone line is open Monday to Friday", "the password field is required", "token limit reached",

@@ -26,26 +26,37 @@ PLANTED = {
     "SECRET": "sk-proj-PLANTEDabcdefghijklmnopqrstuv012345",
     "ADDRESS": "742 Evergreen Terrace",
     "DOB": "14 February 1987",
+    "URL": "https://zq-planted-site.example.net/u/margaret-t",
 }
+# The same types written as other people write them: a national phone, a 15-digit JCB card outside the
+# usual issuer prefixes, an IBAN in lower case.
+PLANTED_FORMS = {"PHONE": "07700 900461", "CARD": "2131 962741 91658", "IBAN": "gb82 west 1234 5698 7654 32"}
+# Names, places and organisations: no pattern finds them; the name tier masks them in eval records.
+NAMES = {"PERSON": "Margaret Thornbury", "LOCATION": "Kalamazoo", "ORGANIZATION": "Initech Corporation"}
+NAME_NEEDLES = ["Thornbury", "Kalamazoo", "Initech"]
 USER, SESSION = "user-planted-42", "sess-planted-42"
 OPT_OUT_TEXT = "optout-needle-9q8 call +44 20 7946 0555"
 SERVICE_TEXT = "svcdrop-needle-3k2"
 # What must never be found downstream: the values, and pieces of them that survive reformatting.
-NEEDLES = [*PLANTED.values(), "zq-planted", "PLANTEDabc", USER, SESSION, "7946 0777", "0343 6467", "0532 0130",
-           "219-09", "113.77",
+NEEDLES = [*PLANTED.values(), *PLANTED_FORMS.values(), "zq-planted", "PLANTEDabc", USER, SESSION, "7946 0777",
+           "0343 6467", "0532 0130", "219-09", "113.77", "900461", "962741", "5698 7654",
            "Evergreen", "February 1987", "optout-needle", "7946 0555", SERVICE_TEXT]
 
 
 def _planted_request() -> dict:
     t0 = dt.datetime.combine(DAY, dt.time(12, 0))
     tid, root, tool, retr = ob.new_trace_id(), ob.new_span_id(), ob.new_span_id(), ob.new_span_id()
-    p = PLANTED
+    p, f, n = PLANTED, PLANTED_FORMS, NAMES
     spans = [
         ob.span(tid, root, "agent", t0, 900, status=2, message=f"crm refused key {p['SECRET']} from {p['IP']}",
                 attributes={"openinference.span.kind": "AGENT", "session.id": SESSION, "user.id": USER,
                             "feedback.relevance": "pass",
-                            "input.value": f"I'm {p['EMAIL']}, born {p['DOB']}, call {p['PHONE']}",
-                            "output.value": f"Refunded card {p['CARD']} to IBAN {p['IBAN']}"}),
+                            "input.value": f"I'm {p['EMAIL']}, born {p['DOB']}, call {p['PHONE']} or "
+                                           f"{f['PHONE']}. My name is {n['PERSON']} and I moved to "
+                                           f"{n['LOCATION']} last year; my page is {p['URL']}",
+                            "output.value": f"Refunded card {p['CARD']} and {f['CARD']} to IBAN {p['IBAN']} "
+                                            f"({f['IBAN']}). {n['PERSON']}, your case with "
+                                            f"{n['ORGANIZATION']} is closed."}),
         ob.span(tid, tool, "crm", t0 + dt.timedelta(milliseconds=100), 200, parent=root,
                 attributes={"openinference.span.kind": "TOOL", "tool.name": "lookup_customer",
                             "input.value": json.dumps({"ssn": p["SSN"], "email": p["EMAIL"]}),
@@ -53,7 +64,8 @@ def _planted_request() -> dict:
                                                         "password": "Plant3d-Pa55"})}),
         ob.span(tid, retr, "retrieve", t0 + dt.timedelta(milliseconds=400), 100, parent=root,
                 attributes={"openinference.span.kind": "RETRIEVER",
-                            "retrieval.documents.0.document.content": f"Customer note: phone {p['PHONE']}"}),
+                            "retrieval.documents.0.document.content":
+                                f"Customer note: phone {p['PHONE']}; {n['PERSON']} lives in {n['LOCATION']}"}),
     ]
     return ob.request(spans, service="support-agent")
 

@@ -30,3 +30,4 @@ ALTER TABLE daily_judge_strata ADD COLUMN IF NOT EXISTS std_error DOUBLE;
 ALTER TABLE raw_traces ADD COLUMN IF NOT EXISTS response_models VARCHAR[];
 ALTER TABLE masked_traces ADD COLUMN IF NOT EXISTS response_models VARCHAR[];
 -- input_fingerprints (lib/fingerprints.py) is a new table: tables.sql creates it in older warehouses too.
+ALTER TABLE eval_dataset_days ADD COLUMN IF NOT EXISTS name_tier VARCHAR;

@@ -139,7 +139,8 @@ CREATE TABLE IF NOT EXISTS eval_dataset_days (
     eligible_traces BIGINT, unique_requests BIGINT, strata BIGINT, records BIGINT,
     expected_records DOUBLE, expected_error_share DOUBLE, weight_sum DOUBLE,
     weight_sum_se DOUBLE,          -- Horvitz-Thompson standard error of weight_sum
-    target_size BIGINT, latency_thresholds DOUBLE[], dataset_version VARCHAR
+    target_size BIGINT, latency_thresholds DOUBLE[], dataset_version VARCHAR,
+    name_tier VARCHAR              -- the name tier that masked the day's records: presidio:<model>, off, unavailable: ...
 );
 
 -- The dev-eval dataset: the daily datasets of a window of days, deduplicated across days. One

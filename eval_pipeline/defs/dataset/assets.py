@@ -2,7 +2,7 @@ import dagster as dg
 
 from eval_pipeline.defs import rebuild
 from eval_pipeline.defs.partitions import daily_partitions
-from eval_pipeline.lib import dev_eval, fingerprints, sampling
+from eval_pipeline.lib import dev_eval, fingerprints, masking, sampling
 from eval_pipeline.lib.warehouse import transaction
 from eval_pipeline.resources import Settings, Warehouse
 
@@ -15,15 +15,24 @@ from eval_pipeline.resources import Settings, Warehouse
     pool="warehouse",
 )
 def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: Settings) -> dg.MaterializeResult:
-    """The day's evaluation records: a stratified, error-biased, deduplicated sample with inclusion weights."""
+    """The day's evaluation records: a stratified, error-biased, deduplicated sample with inclusion weights,
+    with names, places and organisations masked (the name tier) before any judge reads them."""
     day = context.partition_time_window.start.date()
-    config = settings.config().sampling
+    config = settings.config()
+    # Loaded once per process, before the warehouse is opened: a language model must not hold the write lock.
+    tier = masking.load_name_tier(config.privacy.name_detector, config.privacy.spacy_model,
+                                  config.privacy.name_entities)
+    if not tier.checked and tier.status != "off":
+        context.log.warning("%s: names in eval records are NOT masked (%s); names_masked fails.", day, tier.status)
     with warehouse.get_connection() as con:
-        fp = fingerprints.derived_fingerprint(con, "eval_dataset", "masked_traces", day, config)
+        # Whether the name tier could run is an input too: a day built without it is rebuilt once it can.
+        fp = fingerprints.derived_fingerprint(con, "eval_dataset", "masked_traces", day, config.sampling,
+                                              config.privacy, tier.status)
         if (kept := rebuild.kept(context, con, "eval_dataset", day, fp)) is not None:
             return kept
         with transaction(con):
-            sel = sampling.select_day(con, day, config)
+            sel = sampling.select_day(con, day, config.sampling)
+            named = masking.mask_dataset_names(con, day, tier, warehouse.key())
         strata = sampling.strata(con, day)
         context.log.info("%s: %d records from %d eligible traces in %d strata", day, sel.records,
                          sel.eligible_traces, sel.strata)
@@ -41,6 +50,9 @@ def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
             "latency_thresholds_ms": dg.MetadataValue.json([round(t, 1) for t in sel.latency_thresholds]),
             "dataset_version": sel.dataset_version or "",
             "strata_table": dg.MetadataValue.md(sampling.strata_table(strata)),
+            "name_tier": named.status,
+            "names_masked": dg.MetadataValue.json(dict(sorted(named.found.items()))),
+            "name_tier_records_per_s": round(named.records_per_second, 1),
         })
 
 

@@ -1,11 +1,27 @@
 import dagster as dg
 
 from eval_pipeline.defs.checks_common import check_day, gx_rule_checks
-from eval_pipeline.lib import dev_eval, sampling
+from eval_pipeline.lib import dev_eval, masking, sampling
 from eval_pipeline.lib.config import DatasetChecks
 from eval_pipeline.lib.expectations import Rule
 from eval_pipeline.lib.metadata import md_table
 from eval_pipeline.resources import Settings, Warehouse
+
+
+@dg.asset_check(asset="eval_dataset", blocking=True, description="The name tier masked names, places and "
+                "organisations in the day's eval records (or was switched off on purpose); a missing model reports "
+                "names as unchecked and nothing downstream runs for the day.")
+def names_masked(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Names in the day's eval records were masked by the name tier, never left unchecked."""
+    day = check_day(context)
+    with warehouse.get_connection() as con:
+        status = masking.name_tier_of(con, day)
+    checked = masking.names_checked(status)
+    if not checked:
+        context.log.error("%s: names in eval_dataset are unchecked (%s)", day, status or "no name tier recorded")
+    return dg.AssetCheckResult(passed=checked, severity=dg.AssetCheckSeverity.ERROR, metadata={
+        "names": ("off" if status == "off" else "masked") if checked else "unchecked",
+        "name_tier": status or "none recorded"})
 
 
 def eval_dataset_rules(c: DatasetChecks) -> list[Rule]:

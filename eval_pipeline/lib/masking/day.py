@@ -48,7 +48,7 @@ def mask_day(con: duckdb.DuckDBPyConnection, day: dt.date, privacy: Privacy, key
         "tenant_paths": json_paths(privacy.tenant_attributes)}).pl()
     kept, dropped = apply_row_policy(source, privacy.drop_services, privacy.drop_tenants)
     t0 = time.perf_counter()
-    masked, found = engine.mask_frame(kept, key, names=names)
+    masked, found = engine.mask_frame(kept, key, names=names, urls=privacy.urls)
     seconds = time.perf_counter() - t0
     return MaskedDay(masked, source.height, dropped, found, engine.text_bytes(kept), seconds)
 
@@ -85,7 +85,8 @@ class DayScan:
                 for t, c, k, v in self.found.head(_SAMPLES).iter_rows()]
 
 
-def scan_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScan:
-    """Run every detector again over the day's masked texts, and check the ids are pseudonyms."""
+def scan_day(con: duckdb.DuckDBPyConnection, day: dt.date, urls: str = "all") -> DayScan:
+    """Run every detector (under ``privacy.urls``) again over the day's masked texts, and check the ids are
+    pseudonyms."""
     df = con.sql(load_sql("privacy/masked_traces_scan_frame"), params={"day": day}).pl()
-    return DayScan(df.height, engine.scan_frame(df))
+    return DayScan(df.height, engine.scan_frame(df, urls))

@@ -15,6 +15,7 @@ A frame is flattened into one column (top-level texts, then every list element a
 masked as a column, and rebuilt through its Arrow offsets; ids are pseudonymised whole.
 """
 
+import functools
 import os
 import re
 from collections import Counter
@@ -25,7 +26,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from eval_pipeline.lib.masking.detectors import DETECTORS, normal_form
+from eval_pipeline.lib.masking.detectors import Detector, normal_form, stages_for
 from eval_pipeline.lib.masking.names import NameDetector, mask_names
 from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER, token_regex, tokenizer
 
@@ -33,7 +34,22 @@ from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER, token_regex, token
 _OPEN, _SEP, _TAIL, _CLOSE = "\x01", "\x1e", "\x1f", "\x02"
 
 
-def _combined() -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Compiled:
+    """The detectors of one ``privacy.urls`` setting as one expression, and the replacement that marks a match."""
+
+    detectors: tuple[Detector, ...]
+    pattern: str
+    replacement: str
+
+
+@functools.cache
+def compiled(urls: str = "all") -> tuple[_Compiled, ...]:
+    """Each stage of the detectors under ``privacy.urls`` as one combined expression (see detectors.STAGES)."""
+    return tuple(_combine(stage) for stage in stages_for(urls))
+
+
+def _combine(detectors: tuple[Detector, ...]) -> _Compiled:
     """The combined expression and the Rust replacement that wraps every match in markers.
 
     A branch with a left boundary consumes the character before its value (texts are padded with a
@@ -41,36 +57,36 @@ def _combined() -> tuple[str, str]:
     same literal elsewhere is the same decision.
     """
     branches = []
-    for i, d in enumerate(DETECTORS):
-        pre = rf"(?P<p{i}>[^\x01-\x1f{d.before}])" if d.before else rf"(?P<p{i}>)"
+    for i, d in enumerate(detectors):
+        pre = rf"(?P<p{i}>[^\x01\x02\x1e\x1f{d.before}])" if d.before else rf"(?P<p{i}>)"
         keep = rf"(?P<k{i}>{d.keep})" if d.keep else ""
         tail = rf"(?P<t{i}>{d.tail})" if d.tail else ""
         branches.append(f"{pre}{keep}(?P<v{i}>{d.pattern}){tail}")
-    n = len(DETECTORS)
+    n = len(detectors)
     pattern = "|".join(f"(?:{b})" for b in branches)
-    kept = "".join(f"${{p{i}}}" for i in range(n)) + "".join(f"${{k{i}}}" for i in range(n) if DETECTORS[i].keep)
+    kept = "".join(f"${{p{i}}}" for i in range(n)) + "".join(f"${{k{i}}}" for i in range(n) if detectors[i].keep)
     values = _SEP.join(f"${{v{i}}}" for i in range(n))
-    tails = "".join(f"${{t{i}}}" for i in range(n) if DETECTORS[i].tail)
-    return pattern, f"{kept}{_OPEN}{values}{_TAIL}{tails}{_CLOSE}"
+    tails = "".join(f"${{t{i}}}" for i in range(n) if detectors[i].tail)
+    return _Compiled(detectors, pattern, f"{kept}{_OPEN}{values}{_TAIL}{tails}{_CLOSE}")
 
 
-# The combined expression: every detector as one branch (the reference in reference.py reads it with re).
-PATTERN, _REPLACEMENT = _combined()
+# The combined expressions of the default setting, stage by stage (the reference in reference.py reads them with re).
+PATTERNS = tuple(c.pattern for c in compiled())
 
 
 # ------------------------------------------------------------------------- one candidate, decided
 
 
-def _decide(matches: list[str], key: bytes | None) -> dict[str, tuple[str | None, str, str]]:
+def _decide(matches: list[str], key: bytes | None, c: _Compiled) -> dict[str, tuple[str | None, str, str]]:
     """Validate each distinct whole match once and compute its token once (``key`` None: no tokens).
 
     Returns match -> (kind, or None when validation rejected it; the masked value; what the whole
     match becomes).
     """
-    marked = pl.Series(matches, dtype=pl.String).str.replace_all(PATTERN, _REPLACEMENT).to_list()
+    marked = pl.Series(matches, dtype=pl.String).str.replace_all(c.pattern, c.replacement).to_list()
     out = {}
-    validators = [d.validate for d in DETECTORS]
-    kinds = [d.kind for d in DETECTORS]
+    validators = [d.validate for d in c.detectors]
+    kinds = [d.kind for d in c.detectors]
     token = None if key is None else tokenizer(key)
     for whole, m in zip(matches, marked, strict=True):
         kept, _, body = m.partition(_OPEN)
@@ -84,6 +100,8 @@ def _decide(matches: list[str], key: bytes | None) -> dict[str, tuple[str | None
             out[whole] = (None, "", whole)
             continue
         kind = kinds[i]
+        if isinstance(accepted, tuple):
+            kind, accepted = accepted
         masked = "" if token is None else token(kind, normal_form(kind, accepted))
         out[whole] = (kind, accepted, kept + masked + value[len(accepted):] + tail)
     return out
@@ -106,13 +124,13 @@ def _padded(texts: pl.Series) -> pl.Series:
     return pl.select(pl.concat_str([pl.lit(" "), pl.lit(texts.cast(pl.String))])).to_series()
 
 
-def _found(padded: pl.Series) -> pl.DataFrame:
+def _found(padded: pl.Series, pattern: str) -> pl.DataFrame:
     """Every candidate match of the combined expression in the (padded) texts: (index, match).
 
     One pass of the combined automaton over every text; it doubles as the pre-filter: texts without
     a candidate (most of them) never meet validation or replacement.
     """
-    return (padded.str.extract_all(PATTERN).alias("match").to_frame().with_row_index("index")
+    return (padded.str.extract_all(pattern).alias("match").to_frame().with_row_index("index")
             .filter(pl.col("match").list.len() > 0).explode("match"))
 
 
@@ -131,16 +149,18 @@ PASSES = 3
 _CHUNK_TEXTS = 100_000
 
 
-def mask_series(texts: pl.Series, key: bytes) -> MaskResult:
-    """Mask a whole column of texts at once (nulls stay null), in parallel chunks when it is large."""
+def mask_series(texts: pl.Series, key: bytes, urls: str = "all") -> MaskResult:
+    """Mask a whole column of texts at once (nulls stay null), in parallel chunks when it is large;
+    ``urls`` is the ``privacy.urls`` setting."""
+    stages = compiled(urls)
     workers = min(os.cpu_count() or 1, 8)
     n = len(texts)
     if workers < 2 or n < 2 * _CHUNK_TEXTS:
-        return _mask_chunk(texts, key)
+        return _mask_chunk(texts, key, stages)
     size = max(_CHUNK_TEXTS, -(-n // workers))
     starts = list(range(0, n, size))
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda start: _mask_chunk(texts.slice(start, size), key), starts))
+        parts = list(pool.map(lambda start: _mask_chunk(texts.slice(start, size), key, stages), starts))
     entities = pl.concat([p.entities.with_columns(pl.col("index") + start) for p, start in zip(parts, starts,
                                                                                                 strict=True)])
     counts: Counter = Counter()
@@ -149,26 +169,35 @@ def mask_series(texts: pl.Series, key: bytes) -> MaskResult:
     return MaskResult(pl.concat([p.texts for p in parts]).alias(texts.name), entities, counts)
 
 
-def _mask_chunk(texts: pl.Series, key: bytes) -> MaskResult:
-    """Mask a column of texts (nulls stay null).
+def _mask_chunk(texts: pl.Series, key: bytes, stages: tuple[_Compiled, ...]) -> MaskResult:
+    """Mask a column of texts (nulls stay null), stage by stage.
 
     A match consumes the character before its value; when that character belonged to the previous
     entity (``user:pw@10.0.0.5``), the next pass, over the texts that changed only, finds the rest.
     """
     name = texts.name
     masked = _padded(texts)
-    rows = pl.Series("index", range(len(masked)), dtype=pl.UInt32)
     entities = [pl.DataFrame(schema={"index": pl.UInt32, "kind": pl.String})]
+    for c in stages:
+        masked = _mask_stage(masked, key, c, entities)
+    entities_df = pl.concat(entities)
+    counts = Counter(dict(entities_df.group_by("kind").len().iter_rows()))
+    return MaskResult(masked.str.slice(1).alias(name), entities_df, counts)
+
+
+def _mask_stage(masked: pl.Series, key: bytes, c: _Compiled, entities: list[pl.DataFrame]) -> pl.Series:
+    rows = pl.Series("index", range(len(masked)), dtype=pl.UInt32)
     seen: set[str] = set()
     for i in range(PASSES):
-        subset = masked.gather(rows)
-        found = _found(_neutral(subset))
+        # The first pass reads every text: no copy of the column for it.
+        subset = masked if i == 0 else masked.gather(rows)
+        found = _found(_neutral(subset), c.pattern)
         # A candidate rejected in an earlier pass is rejected again: only new ones are decided.
         fresh = [m for m in found["match"].unique().to_list() if m not in seen]
         if not fresh:
             break
         seen.update(fresh)
-        decided = _decide(fresh, key)
+        decided = _decide(fresh, key, c)
         kinds = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()]},
                              schema={"match": pl.String, "kind": pl.String})
         hits = found.join(kinds, on="match", how="left").filter(pl.col("kind").is_not_null())
@@ -181,23 +210,26 @@ def _mask_chunk(texts: pl.Series, key: bytes) -> MaskResult:
         entities.append(hits.select(rows.gather(hits["index"]).alias("index"), "kind"))
         rows = rows.gather(hit_rows)
         masked = masked.scatter(rows, replaced)
-    entities_df = pl.concat(entities)
-    counts = Counter(dict(entities_df.group_by("kind").len().iter_rows()))
-    return MaskResult(masked.str.slice(1).alias(name), entities_df, counts)
+    return masked
 
 
-def scan_series(texts: pl.Series) -> pl.DataFrame:
+def scan_series(texts: pl.Series, urls: str = "all") -> pl.DataFrame:
     """Entities still present in ``texts`` (placeholders already written are ignored), one row each:
     ``index`` (position in ``texts``), ``kind`` and ``value``. The masking check uses it."""
-    found = _found(_neutral(_padded(texts)))
     schema = {"index": pl.UInt32, "kind": pl.String, "value": pl.String}
-    if found.is_empty():
-        return pl.DataFrame(schema=schema)
-    decided = _decide(found["match"].unique().to_list(), None)
-    kinds = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()],
-                          "value": [d[1] for d in decided.values()]},
-                         schema={"match": pl.String, "kind": pl.String, "value": pl.String})
-    return found.join(kinds, on="match", how="left").filter(pl.col("kind").is_not_null()).select(list(schema))
+    neutral = _neutral(_padded(texts))
+    out = [pl.DataFrame(schema=schema)]
+    for c in compiled(urls):
+        found = _found(neutral, c.pattern)
+        if found.is_empty():
+            continue
+        decided = _decide(found["match"].unique().to_list(), None, c)
+        kinds = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()],
+                              "value": [d[1] for d in decided.values()]},
+                             schema={"match": pl.String, "kind": pl.String, "value": pl.String})
+        out.append(found.join(kinds, on="match", how="left").filter(pl.col("kind").is_not_null())
+                   .select(list(schema)))
+    return pl.concat(out)
 
 
 # Columns of raw_traces that carry trace text (tool_calls' arguments and results, retrieved_context
@@ -267,7 +299,8 @@ def _flatten(df: pl.DataFrame) -> _Flat:
 PII_FOUND = pl.List(pl.Struct({"key": pl.String, "value": pl.Int64}))
 
 
-def mask_frame(df: pl.DataFrame, key: bytes, names: NameDetector | None = None) -> tuple[pl.DataFrame, Counter]:
+def mask_frame(df: pl.DataFrame, key: bytes, names: NameDetector | None = None,
+               urls: str = "all") -> tuple[pl.DataFrame, Counter]:
     """Mask every text column of a raw_traces-shaped frame and pseudonymise its ids.
 
     All texts of the partition (top-level columns, every tool call's arguments and result, every
@@ -276,7 +309,7 @@ def mask_frame(df: pl.DataFrame, key: bytes, names: NameDetector | None = None) 
     type, for a DuckDB MAP); the Counter sums them.
     """
     flat = _flatten(df)
-    result = mask_series(flat.texts, key)
+    result = mask_series(flat.texts, key, urls)
     texts, entities, counts = result.texts, result.entities, result.counts
     if names is not None:
         texts, person = mask_names(texts, key, names)
@@ -316,14 +349,14 @@ def mask_frame(df: pl.DataFrame, key: bytes, names: NameDetector | None = None) 
     return out.with_columns(pii.alias("pii_found")), counts
 
 
-def scan_frame(df: pl.DataFrame) -> pl.DataFrame:
+def scan_frame(df: pl.DataFrame, urls: str = "all") -> pl.DataFrame:
     """Entities left in a masked_traces-shaped frame: ``trace_id``, ``column``, ``kind``, ``value``.
 
     Also reports ``user_id`` / ``session_id`` values that are not pseudonyms (kind ``USER_ID`` /
     ``SESSION_ID``).
     """
     flat = _flatten(df)
-    found = scan_series(flat.texts)
+    found = scan_series(flat.texts, urls)
     names = np.concatenate([np.full(n, name, dtype=object) for name, n in flat.columns]) if flat.columns else []
     idx = found["index"].to_numpy()
     out = found.select(

@@ -6,23 +6,25 @@ Not on the pipeline's path: the engine (engine.py) masks whole columns.
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from eval_pipeline.lib.masking.detectors import DETECTORS, normal_form
-from eval_pipeline.lib.masking.engine import PASSES, PATTERN
+from eval_pipeline.lib.masking.detectors import STAGES, normal_form
+from eval_pipeline.lib.masking.engine import PASSES, PATTERNS
 from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER_RE, tokenizer
 
-_PY = re.compile(PATTERN)
+_PY = tuple(re.compile(p) for p in PATTERNS)
 
 
-def re_matches(text: str) -> Iterable[tuple[int, str, str]]:
-    """(start of the value in ``text``, kind, accepted value) of every entity, found with ``re``."""
-    for m in _PY.finditer(" " + text):
-        i = next(j for j in range(len(DETECTORS)) if m.group(f"v{j}") is not None)
-        tail = m.group(f"t{i}") if DETECTORS[i].tail else ""
-        accepted = DETECTORS[i].validate(m.group(f"v{i}"), tail or "")
+def re_matches(text: str, stage: int = 0) -> Iterable[tuple[int, str, str]]:
+    """(start of the value in ``text``, kind, accepted value) of every entity of a stage, found with ``re``."""
+    detectors = STAGES[stage]
+    for m in _PY[stage].finditer(" " + text):
+        i = next(j for j in range(len(detectors)) if m.group(f"v{j}") is not None)
+        tail = m.group(f"t{i}") if detectors[i].tail else ""
+        accepted = detectors[i].validate(m.group(f"v{i}"), tail or "")
         if accepted:
-            yield m.start(f"v{i}") - 1, DETECTORS[i].kind, accepted
+            kind, accepted = accepted if isinstance(accepted, tuple) else (detectors[i].kind, accepted)
+            yield m.start(f"v{i}") - 1, kind, accepted
 
 
 def _neutral_re(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -44,10 +46,16 @@ def mask_text_re(text: str | None, key: bytes, counts: Counter | None = None) ->
     if not text:
         return text
     token = tokenizer(key)
+    for stage in range(len(STAGES)):
+        text = _mask_stage_re(text, stage, token, counts)
+    return text
+
+
+def _mask_stage_re(text: str, stage: int, token: Callable[[str, str], str], counts: Counter | None) -> str:
     for _ in range(PASSES):
         neutral, spans = _neutral_re(text)
         out, last = [], 0
-        for start, kind, value in re_matches(neutral):
+        for start, kind, value in re_matches(neutral, stage):
             # back to positions in ``text``: add what the placeholders before ``start`` stand for
             shift = sum(n - 2 for p, n in spans if p < start)
             begin = start + shift

@@ -1,9 +1,13 @@
 """Contract: masked_traces is the only door through which trace content leaves the raw tables.
 
 - Unique personal data and secrets planted in the sample traffic (request, response, tool arguments and
-  results, retrieved documents, error message, ids) reach no table after masking, no file in the reports
-  folder, no Dagster event of the run and nothing the run prints; nor does the generated masking key,
-  which lives in ``<warehouse>.masking.key``.
+  results, retrieved documents, error message, ids), every structured type in more than one form, reach no
+  table after masking, no file in the reports folder, no export, no request an LLM judge receives on the
+  wire (a loopback OpenAI-compatible server), no Dagster event of the run and nothing the run prints; nor
+  does the generated masking key, which lives in ``<warehouse>.masking.key``.
+- Names, places and organisations planted in the request, response and a retrieved document are masked by
+  the name tier in eval_dataset: they reach no judge request, judge score, export, report, event or output
+  (masked_traces keeps them: the name tier reads the eval records only).
 - Feedback labels the spans carry reach judges through ``masked_traces.feedback``.
 - The row policy drops opted-out traces and listed services before masking, and the asset's metadata
   counts what was dropped and masked by type, never the values.
@@ -23,10 +27,13 @@ import pytest
 
 from eval_pipeline.definitions import defs
 from eval_pipeline import synthetic
-from eval_pipeline.lib import masking
-from eval_pipeline.lib.warehouse import SQL_DIR
+from eval_pipeline.lib import dev_eval, export, masking
+from eval_pipeline.lib.warehouse import SQL_DIR, transaction
+from eval_pipeline_tests.support.openai_server import ChatRequest, Reply, serve
 from eval_pipeline_tests.support.privacy_planted import (
     DAY,
+    NAME_NEEDLES,
+    NAMES,
     NEEDLES,
     PLANTED,
     SESSION,
@@ -42,11 +49,24 @@ from eval_pipeline_tests.support.privacy_planted import (
 def test_privacy_planted_pii_reaches_no_table_report_event_or_output_after_masking(
         planted: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
     monkeypatch.delenv("EVAL_MASKING_KEY")  # the demo's generated per-warehouse key
-    with dg.instance_for_test() as instance:
-        result = run_day(instance)
-        assert result.success
-        events = event_log(instance, result.run_id)
-        mat = instance.get_latest_materialization_event(dg.AssetKey("masked_traces")).asset_materialization
+
+    def judge(request: ChatRequest) -> Reply:
+        return Reply(content=json.dumps({"verdict": "pass", "rationale": "scripted"}))
+
+    with serve(judge) as server:
+        monkeypatch.setenv("EVAL_JUDGE_MODEL", "openai/test-judge")
+        monkeypatch.setenv("EVAL_JUDGE_API_BASE", server.base_url)
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        with dg.instance_for_test() as instance:
+            result = run_day(instance)
+            assert result.success
+            events = event_log(instance, result.run_id)
+            mat = instance.get_latest_materialization_event(dg.AssetKey("masked_traces")).asset_materialization
+        wire = [json.dumps(r.body) for r in server.requests]
+    with duckdb.connect(str(planted["warehouse"])) as con:
+        with transaction(con):
+            dev_eval.build(con, DAY, 1, "planted")
+        exported = export.export_dev_eval(con, planted["reports"] / "export", DAY)
     printed = capfd.readouterr()
     key_file = planted["warehouse"].with_name(planted["warehouse"].name + ".masking.key")
     key = key_file.read_text().strip()
@@ -63,14 +83,23 @@ def test_privacy_planted_pii_reaches_no_table_report_event_or_output_after_maski
     assert pii[0][3] == [{"judge": "relevance", "label": "pass"}]  # feedback for judges, from the spans
 
     downstream = downstream_dump(planted["warehouse"])
-    assert {"masked_traces", "eval_dataset", "judge_scores", "daily_metrics"} <= set(downstream)
+    assert {"masked_traces", "eval_dataset", "dev_eval_dataset", "judge_scores", "daily_metrics"} <= set(downstream)
+    # The planted trace was selected and judged, its names masked by the name tier.
+    assert "<PERSON:" in downstream["eval_dataset"] and "<LOCATION:" in downstream["eval_dataset"]
+    assert wire and any("<PERSON:" in body for body in wire)
     for table, text in downstream.items():
-        assert leaks(text, [*NEEDLES, key]) == [], table
+        # masked_traces keeps names (no pattern finds them); the name tier masks them in the eval records.
+        names = NAME_NEEDLES if table != "masked_traces" else []
+        assert leaks(text, [*NEEDLES, *names, key]) == [], table
     reports = [p for p in planted["reports"].rglob("*") if p.is_file()]
+    assert exported and any("export" in p.parts for p in reports)
     for path in reports:
-        assert leaks(path.read_text(errors="replace"), [*NEEDLES, key]) == [], path
-    assert leaks(events, [*NEEDLES, key]) == []
-    assert leaks(printed.out + printed.err, [*NEEDLES, key]) == []
+        assert leaks(path.read_text(errors="replace"), [*NEEDLES, *NAME_NEEDLES, key]) == [], path
+    for body in wire:  # what the LLM judges received
+        assert leaks(body, [*NEEDLES, *NAME_NEEDLES, key]) == []
+    assert leaks(events, [*NEEDLES, *NAME_NEEDLES, key]) == []
+    assert leaks(printed.out + printed.err, [*NEEDLES, *NAME_NEEDLES, key]) == []
+    assert set(NAMES) <= {k for k in NAMES if f"<{k}:" in downstream["eval_dataset"]}
 
     meta = {k: v.value for k, v in mat.metadata.items()}
     assert meta["rows_dropped"] == {"opt_out": 1, "service": 1, "tenant": 0}

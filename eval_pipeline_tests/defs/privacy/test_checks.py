@@ -14,7 +14,7 @@ from eval_pipeline.lib.masking import PII_FOUND, engine
 from eval_pipeline_tests.support.privacy_planted import NEEDLES, PLANTED, event_log, leaks, run_day
 
 
-def _no_masking(df: pl.DataFrame, key: bytes, names: object = None) -> tuple[pl.DataFrame, Counter]:
+def _no_masking(df: pl.DataFrame, key: bytes, names: object = None, urls: str = "all") -> tuple[pl.DataFrame, Counter]:
     # a masker that lets everything through: the regression the blocking check exists for
     return df.with_columns(pl.lit([], dtype=PII_FOUND).alias("pii_found")), Counter()
 

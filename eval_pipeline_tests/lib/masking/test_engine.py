@@ -78,7 +78,7 @@ def test_redacted_keeps_the_shape_only() -> None:
 def test_mask_series_in_parallel_chunks_equals_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = pl.Series("t", [f"mail user{i}@example.com or call +44 20 7946 {i % 10000:04d} re order {i}"
                             if i % 3 else None for i in range(3001)])
-    whole = engine._mask_chunk(texts, b"k")
+    whole = engine._mask_chunk(texts, b"k", engine.compiled())
     monkeypatch.setattr(engine, "_CHUNK_TEXTS", 700)  # one chunk per core, the last one shorter
     parallel = masking.mask_series(texts, b"k")
     assert parallel.texts.equals(whole.texts) and parallel.texts.name == "t"
