@@ -9,12 +9,12 @@ from pathlib import Path
 
 from eval_pipeline.synthetic.conventions import encode
 from eval_pipeline.synthetic.defects import Malformed, duplicate_spans, plant_malformed, split_traces
-from eval_pipeline.synthetic.plans import DAY_NS, NS, TracePlan, day_ns, plan_traffic
+from eval_pipeline.synthetic.plans import DAY_NS, ERROR_RATE, NS, TracePlan, day_ns, plan_traffic
 from eval_pipeline.synthetic.writers import FORMATS, Batch, file_contents
 
 
 def generate(landing_dir: Path, start: datetime.date, days: int, sessions_per_day: int = 30, seed: int = 7,
-             malformed: bool = True) -> dict:
+             malformed: bool = True, error_rate: float = ERROR_RATE) -> dict:
     """Write synthetic agent traffic for ``days`` UTC days from ``start`` under ``landing_dir/<YYYY-MM-DD>/``.
 
     Returns a summary: files, spans (distinct spans written), traces, malformed_files, duplicate_spans,
@@ -22,7 +22,7 @@ def generate(landing_dir: Path, start: datetime.date, days: int, sessions_per_da
     alters: read them back and they differ from :func:`plan_traffic`).
     """
     landing_dir = Path(landing_dir)
-    plans = plan_traffic(start, days, sessions_per_day, seed)
+    plans = plan_traffic(start, days, sessions_per_day, seed, error_rate)
     rng = random.Random(f"delivery-{seed}")
     day0 = day_ns(start)
 

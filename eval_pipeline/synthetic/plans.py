@@ -145,8 +145,13 @@ def _call_id(rng: random.Random, family: str) -> str:
     return f"toolu_01{tail}" if family in ("traceloop", "openinference") and rng.random() < 0.5 else f"call_{tail}"
 
 
+# The share of traces that end in an error on steady days.
+ERROR_RATE = 0.07
+
+
 def _plan_trace(rng: random.Random, app: App, script: Script, t0: int, history: list[dict[str, Any]],
-                session_id: str, user_id: str, turn: int, pre_gap_ns: int | None = None) -> TracePlan:
+                session_id: str, user_id: str, turn: int, pre_gap_ns: int | None = None,
+                error_rate: float = ERROR_RATE) -> TracePlan:
     req_model, model, provider = app.models[0] if rng.random() < 0.65 else rng.choice(app.models[1:])
     trace_id = f"{rng.getrandbits(128) or 1:032x}"
     root_id = _span_id(rng)
@@ -207,7 +212,7 @@ def _plan_trace(rng: random.Random, app: App, script: Script, t0: int, history: 
         messages[0] = {"role": "system", "content": f"{SYSTEM_PROMPT}\n\nHelp-centre passages:\n{context}"}
 
     mode = None
-    if rng.random() < 0.07:
+    if rng.random() < error_rate:
         mode = rng.choice(("rate_limit", "context_length", "tool_fatal"))
         if mode == "tool_fatal" and not script.rounds:
             mode = "rate_limit"
@@ -263,7 +268,7 @@ def _session_user(rng: random.Random, family: str) -> tuple[str, str]:
 
 
 def plan_session(rng: random.Random, family: str, n_turns: int | None = None,
-                 pre_gap_ns: int | None = None) -> list[TracePlan]:
+                 pre_gap_ns: int | None = None, error_rate: float = ERROR_RATE) -> list[TracePlan]:
     """A session's turns, timed from 0; the caller shifts them into place."""
     customer = new_customer(rng)
     session_id, user_id = _session_user(rng, family)
@@ -275,7 +280,7 @@ def plan_session(rng: random.Random, family: str, n_turns: int | None = None,
     for turn in range(n_turns):
         script = pick_scenario(rng, turn == 0)(rng, customer)
         plan = _plan_trace(rng, APPS[family], script, t, history, session_id, user_id, turn,
-                           pre_gap_ns if turn == 0 else None)
+                           pre_gap_ns if turn == 0 else None, error_rate)
         plans.append(plan)
         history = [*history, {"role": "user", "content": plan.question}]
         if plan.answer:
@@ -301,10 +306,15 @@ def day_ns(day: datetime.date) -> int:
     return (day - datetime.date(1970, 1, 1)).days * DAY_NS
 
 
-def plan_traffic(start: datetime.date, days: int, sessions_per_day: int = 30, seed: int = 7) -> list[TracePlan]:
-    """The traces :func:`generate` writes for these arguments, ordered by start time."""
+def plan_traffic(start: datetime.date, days: int, sessions_per_day: int = 30, seed: int = 7,
+                 error_rate: float = ERROR_RATE) -> list[TracePlan]:
+    """The traces :func:`generate` writes for these arguments, ordered by start time; ``error_rate`` is the
+    share of traces that end in an error (a rate limit, a context overflow or a fatal tool failure)."""
     if days < 1 or sessions_per_day < 1:
         msg = f"days ({days}) and sessions_per_day ({sessions_per_day}) must both be at least 1."
+        raise ValueError(msg)
+    if not 0.0 <= error_rate <= 1.0:
+        msg = f"error_rate ({error_rate}) must be between 0 and 1."
         raise ValueError(msg)
     rng = random.Random(seed)
     plans: list[TracePlan] = []
@@ -313,7 +323,7 @@ def plan_traffic(start: datetime.date, days: int, sessions_per_day: int = 30, se
         order = list(FAMILIES)
         rng.shuffle(order)
         for i in range(sessions_per_day):
-            session = plan_session(rng, order[i % len(order)])
+            session = plan_session(rng, order[i % len(order)], error_rate=error_rate)
             duration = session[-1].end_ns
             hour = rng.choices(range(24), weights=_HOURLY)[0]
             t = day0 + hour * 3600 * NS + rng.randrange(3600 * NS)
