@@ -157,6 +157,8 @@ def _lookup(con: duckdb.DuckDBPyConnection, step: str, day: dt.date) -> Built | 
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection, step: str, day: dt.date) -> dict[str, int]:
+    if step not in STEP_TABLES:
+        return {}  # a check: it writes no table
     cur = con.execute(load_sql("fingerprints/day_rows"), {"day": day})
     row = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
     return {t: int(row[t]) for t in STEP_TABLES.get(step, ())}
