@@ -219,6 +219,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_setup()
     check_days(days)
     ensure_dagster_home()
+    if args.force:
+        from eval_pipeline.lib.fingerprints import FORCE_ENV
+        os.environ[FORCE_ENV] = "1"
     return report_outcomes(run_days(days))
 
 
@@ -293,6 +296,7 @@ _ENV = {
     "EVAL_MASKING_KEY": "the secret of the keyed pseudonyms (default: generated, kept beside the warehouse)",
     "EVAL_FIRST_DAY": f"the first daily partition, YYYY-MM-DD (default {DEFAULT_FIRST_DAY})",
     "DAGSTER_HOME": "the Dagster instance (default: <EVAL_WAREHOUSE>.dagster_home beside the warehouse)",
+    "EVAL_FORCE_REBUILD": "1: rebuild every step of the day even when its inputs did not change (same as --force)",
 }
 
 
@@ -345,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("start", type=_date, help="the (first) day, YYYY-MM-DD (UTC); a daily partition")
     p.add_argument("end", type=_date, nargs="?", default=None,
                    help="the last day of the range, YYYY-MM-DD (UTC), included (default: START alone)")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild every step even where the day's inputs did not change (default: an unchanged "
+                        "day is kept; sets EVAL_FORCE_REBUILD=1)")
     p.set_defaults(func=cmd_run)
 
     p = _sub(sub, "export", "write the dev-eval dataset as JSONL and Parquet for eval tools",

@@ -147,3 +147,18 @@ def test_cli_run_one_day_exits_0_then_1_when_an_error_check_fails(pipeline_env: 
     assert lines[-1] == f"FAILED: 1 of 1 day(s): {empty} dataset_size_within_bounds."
     (listed,) = [ln for ln in lines if "dataset_size_within_bounds on eval_dataset" in ln]
     assert listed.split()[:2] == [str(empty), "FAILED"] and "rows=0" in listed
+
+
+@pytest.mark.parametrize(("argv", "forced"), [(["run", "--force", DAY.isoformat()], True),
+                                              (["run", DAY.isoformat()], False)])
+def test_cli_run_force_makes_the_run_rebuild_unchanged_days(pipeline_env: dict[str, Path],
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            argv: list[str], forced: bool) -> None:
+    from eval_pipeline.lib.fingerprints import FORCE_ENV, force_rebuild
+    monkeypatch.setenv(FORCE_ENV, "0")  # restored (unset) after the test, whatever the command sets
+    monkeypatch.setenv("DAGSTER_HOME", str(pipeline_env["warehouse"].parent / "home"))
+    seen = []
+    monkeypatch.setattr(cli, "run_days", lambda days: seen.append((days, force_rebuild())) or [
+        cli.DayOutcome(days[0], True, "r1", [])])
+    assert cli.main(argv) == 0
+    assert seen == [([DAY], forced)]
