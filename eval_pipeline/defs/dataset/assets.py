@@ -18,18 +18,20 @@ def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
     """The day's evaluation records: a stratified, error-biased, deduplicated sample with inclusion weights,
     with names, places and organisations masked (the name tier) before any judge reads them."""
     day = context.partition_time_window.start.date()
-    config = settings.config()
-    # Loaded once per process, before the warehouse is opened: a language model must not hold the write lock.
-    tier = masking.load_name_tier(config.privacy.name_detector, config.privacy.spacy_model,
-                                  config.privacy.name_entities)
+    config, privacy = settings.config(), settings.config().privacy
+    # Whether the name tier can run is an input (a day built without it is rebuilt once it can), found without
+    # loading the model, so an unchanged day is kept at once.
+    status = masking.name_tier_status(privacy.name_detector, privacy.spacy_model)
+    with warehouse.get_connection() as con:
+        fp = fingerprints.derived_fingerprint(con, "eval_dataset", "masked_traces", day, config.sampling, privacy,
+                                              status)
+        if (kept := rebuild.kept(context, con, "eval_dataset", day, fp)) is not None:
+            return kept
+    # Loaded once per process with the warehouse closed: a language model must not hold the write lock.
+    tier = masking.load_name_tier(privacy.name_detector, privacy.spacy_model, privacy.name_entities)
     if not tier.checked and tier.status != "off":
         context.log.warning("%s: names in eval records are NOT masked (%s); names_masked fails.", day, tier.status)
     with warehouse.get_connection() as con:
-        # Whether the name tier could run is an input too: a day built without it is rebuilt once it can.
-        fp = fingerprints.derived_fingerprint(con, "eval_dataset", "masked_traces", day, config.sampling,
-                                              config.privacy, tier.status)
-        if (kept := rebuild.kept(context, con, "eval_dataset", day, fp)) is not None:
-            return kept
         with transaction(con):
             sel = sampling.select_day(con, day, config.sampling)
             named = masking.mask_dataset_names(con, day, tier, warehouse.key())

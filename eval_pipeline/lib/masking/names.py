@@ -110,19 +110,31 @@ def load_tier(detector: str, spacy_model: str = "en_core_web_sm", entities: tupl
               min_score: float = 0.6) -> NameTier:
     """The configured name tier, loaded once per process. Unknown detector: an error; detector or model not
     installed: an unavailable tier and a warning (never a download)."""
+    status = tier_status(detector, spacy_model)
+    if status == "off":
+        return NameTier(None, status)
+    if not status.startswith("presidio:"):
+        return _unavailable(status.removeprefix("unavailable: "))
+    model = status.removeprefix("presidio:")
+    return NameTier(PresidioNames(model, entities, min_score), status)
+
+
+def tier_status(detector: str, spacy_model: str = "en_core_web_sm") -> str:
+    """The status :func:`load_tier` reports, found without loading anything: ``off``, ``presidio:<model
+    package>`` or ``unavailable: <why>``. Unknown detector: an error."""
     if not detector:
-        return NameTier(None, "off")
+        return "off"
     if detector not in DETECTORS:
         msg = (f"privacy.name_detector is {detector!r}; use one of {list(DETECTORS)} or leave it empty to "
                "switch name detection off.")
         raise ValueError(msg)
     if importlib.util.find_spec("presidio_analyzer") is None:
-        return _unavailable("presidio-analyzer is not installed (pip install -c constraints.txt -e .)")
+        return "unavailable: presidio-analyzer is not installed (pip install -c constraints.txt -e .)"
     model = _installed(spacy_model)
     if model is None:
-        return _unavailable(f"the spaCy model {spacy_model!r} (privacy.spacy_model) is not installed: install it "
-                            f"with `python -m spacy download {spacy_model}`, or this project's pinned copy")
-    return NameTier(PresidioNames(model, entities, min_score), f"presidio:{model}")
+        return (f"unavailable: the spaCy model {spacy_model!r} (privacy.spacy_model) is not installed: install it "
+                f"with `python -m spacy download {spacy_model}`, or this project's pinned copy")
+    return f"presidio:{model}"
 
 
 def _unavailable(why: str) -> NameTier:

