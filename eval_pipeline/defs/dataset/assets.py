@@ -18,7 +18,8 @@ def eval_dataset(context: dg.AssetExecutionContext, warehouse: Warehouse, settin
     """The day's evaluation records: a stratified, error-biased, deduplicated sample with inclusion weights,
     with names, places and organisations masked (the name tier) before any judge reads them."""
     day = context.partition_time_window.start.date()
-    config, privacy = settings.config(), settings.config().privacy
+    config = settings.config()
+    privacy = config.privacy
     # Whether the name tier can run is an input (a day built without it is rebuilt once it can), found without
     # loading the model, so an unchanged day is kept at once.
     status = masking.name_tier_status(privacy.name_detector, privacy.spacy_model)

@@ -114,7 +114,9 @@ def load_tier(detector: str, spacy_model: str = "en_core_web_sm", entities: tupl
     if status == "off":
         return NameTier(None, status)
     if not status.startswith("presidio:"):
-        return _unavailable(status.removeprefix("unavailable: "))
+        log.warning("Names, places and organisations are NOT masked: %s. Checks report names as unchecked.",
+                    status.removeprefix("unavailable: "))
+        return NameTier(None, status)
     model = status.removeprefix("presidio:")
     return NameTier(PresidioNames(model, entities, min_score), status)
 
@@ -135,11 +137,6 @@ def tier_status(detector: str, spacy_model: str = "en_core_web_sm") -> str:
         return (f"unavailable: the spaCy model {spacy_model!r} (privacy.spacy_model) is not installed: install it "
                 f"with `python -m spacy download {spacy_model}`, or this project's pinned copy")
     return f"presidio:{model}"
-
-
-def _unavailable(why: str) -> NameTier:
-    log.warning("Names, places and organisations are NOT masked: %s. Checks report names as unchecked.", why)
-    return NameTier(None, f"unavailable: {why}")
 
 
 def load(detector: str, spacy_model: str = "en_core_web_sm") -> NameDetector | None:
