@@ -4,11 +4,11 @@ raw_traces-shaped frame at once (mask, or scan for what survived).
 How it stays fast: every detector is one branch of a single regular expression (ASCII classes only,
 so Rust's lazy DFA keeps it at hundreds of MB/s). One ``extract_all`` pass of it over the whole
 column, in Rust, is also the pre-filter: texts without a candidate are never touched again. Only the
-*distinct* candidates come back to Python: a second Rust pass over them alone wraps each in
-control-character markers that say which branch matched and what follows it, then each is validated
-once (Luhn and issuer prefix, mod-97, octet ranges, ...) and, when valid, gets its keyed token once;
-an Aho-Corasick ``replace_many`` over the texts that held a candidate swaps every candidate for its
-replacement. A candidate consumes the character before it, so a second pass over the changed texts
+*distinct* candidates come back to Python: a second Rust pass over them alone cuts each into its
+branch's groups (which branch matched, the value, what follows it), then each is validated once
+(Luhn, mod-97, phone plans, octet ranges, ...) and, when valid, gets its keyed token once; Aho-Corasick
+``replace_many`` calls over the texts that held a candidate, a few thousand candidates each, swap every
+candidate for its replacement. A candidate consumes the character before it, so a second pass over the changed texts
 finds an entity that directly follows another (``user:pw@10.0.0.5``). No Python code runs per text.
 
 A frame is flattened into one column (top-level texts, then every list element and tool-call field),
@@ -30,17 +30,13 @@ from eval_pipeline.lib.masking.detectors import Detector, normal_form, stages_fo
 from eval_pipeline.lib.masking.names import NameDetector, mask_names
 from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER, token_regex, tokenizer
 
-# Markers written by the Rust pass; no branch matches them, so a whole match never contains one.
-_OPEN, _SEP, _TAIL, _CLOSE = "\x01", "\x1e", "\x1f", "\x02"
-
 
 @dataclass(frozen=True)
 class _Compiled:
-    """The detectors of one ``privacy.urls`` setting as one expression, and the replacement that marks a match."""
+    """The detectors of one ``privacy.urls`` setting as one expression."""
 
     detectors: tuple[Detector, ...]
     pattern: str
-    replacement: str
 
 
 @functools.cache
@@ -50,7 +46,8 @@ def compiled(urls: str = "all") -> tuple[_Compiled, ...]:
 
 
 def _combine(detectors: tuple[Detector, ...]) -> _Compiled:
-    """The combined expression and the Rust replacement that wraps every match in markers.
+    """The combined expression: branch ``i`` names its groups ``p{i}`` (the character before the value),
+    ``k{i}`` (the prefix kept in clear), ``v{i}`` (the value) and ``t{i}`` (what follows it).
 
     A branch with a left boundary consumes the character before its value (texts are padded with a
     leading space, so there always is one): a whole match then carries its own context, and the
@@ -62,12 +59,7 @@ def _combine(detectors: tuple[Detector, ...]) -> _Compiled:
         keep = rf"(?P<k{i}>{d.keep})" if d.keep else ""
         tail = rf"(?P<t{i}>{d.tail})" if d.tail else ""
         branches.append(f"{pre}{keep}(?P<v{i}>{d.pattern}){tail}")
-    n = len(detectors)
-    pattern = "|".join(f"(?:{b})" for b in branches)
-    kept = "".join(f"${{p{i}}}" for i in range(n)) + "".join(f"${{k{i}}}" for i in range(n) if detectors[i].keep)
-    values = _SEP.join(f"${{v{i}}}" for i in range(n))
-    tails = "".join(f"${{t{i}}}" for i in range(n) if detectors[i].tail)
-    return _Compiled(detectors, pattern, f"{kept}{_OPEN}{values}{_TAIL}{tails}{_CLOSE}")
+    return _Compiled(detectors, "|".join(f"(?:{b})" for b in branches))
 
 
 # The combined expressions of the default setting, stage by stage (the reference in reference.py reads them with re).
@@ -83,19 +75,13 @@ def _decide(matches: list[str], key: bytes | None, c: _Compiled) -> dict[str, tu
     Returns match -> (kind, or None when validation rejected it; the masked value; what the whole
     match becomes).
     """
-    marked = pl.Series(matches, dtype=pl.String).str.replace_all(c.pattern, c.replacement).to_list()
+    pre, keep, branch, value, tail = _parts(matches, c)
     out = {}
     validators = [d.validate for d in c.detectors]
     kinds = [d.kind for d in c.detectors]
     token = None if key is None else tokenizer(key)
-    for whole, m in zip(matches, marked, strict=True):
-        kept, _, body = m.partition(_OPEN)
-        values, _, tail = body[:-1].partition(_TAIL)
-        # Exactly one branch's value is non-empty: the separators before it give its index.
-        value = values.lstrip(_SEP)
-        i = len(values) - len(value)
-        value = value.rstrip(_SEP)
-        accepted = validators[i](value, tail)
+    for whole, p, k, i, v, t in zip(matches, pre, keep, branch, value, tail, strict=True):
+        accepted = validators[i](v, t)
         if not accepted:
             out[whole] = (None, "", whole)
             continue
@@ -103,8 +89,27 @@ def _decide(matches: list[str], key: bytes | None, c: _Compiled) -> dict[str, tu
         if isinstance(accepted, tuple):
             kind, accepted = accepted
         masked = "" if token is None else token(kind, normal_form(kind, accepted))
-        out[whole] = (kind, accepted, kept + masked + value[len(accepted):] + tail)
+        out[whole] = (kind, accepted, p + k + masked + v[len(accepted):] + t)
     return out
+
+
+def _parts(matches: list[str], c: _Compiled) -> tuple[list[str], list[str], list[int], list[str], list[str]]:
+    """Each whole match cut into its branch's groups, in one Rust pass over the distinct matches: the
+    character before, the prefix kept, the branch's index, the value, what follows. A whole match is its
+    own first match, through the same branch (nothing in a pattern looks past its match)."""
+    n = len(c.detectors)
+    groups = pl.Series(matches, dtype=pl.String).str.extract_groups(c.pattern).struct.unnest()
+
+    def joined(prefix: str) -> pl.Expr:
+        cols = [pl.col(f"{prefix}{i}") for i in range(n) if f"{prefix}{i}" in groups.columns]
+        return pl.concat_str(cols, ignore_nulls=True) if cols else pl.lit("")
+
+    # Only the branch that matched has groups that took part; the others are null.
+    parts = groups.select(
+        joined("p").alias("pre"), joined("k").alias("keep"),
+        pl.coalesce([pl.when(pl.col(f"v{i}").is_not_null()).then(pl.lit(i)) for i in range(n)]).alias("branch"),
+        pl.coalesce([pl.col(f"v{i}") for i in range(n)]).alias("value"), joined("t").alias("tail"))
+    return tuple(parts[name].to_list() for name in parts.columns)
 
 
 # ---------------------------------------------------------------------------------- one column
@@ -198,19 +203,45 @@ def _mask_stage(masked: pl.Series, key: bytes, c: _Compiled, entities: list[pl.D
             break
         seen.update(fresh)
         decided = _decide(fresh, key, c)
-        kinds = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()]},
-                             schema={"match": pl.String, "kind": pl.String})
-        hits = found.join(kinds, on="match", how="left").filter(pl.col("kind").is_not_null())
+        table = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()],
+                              "new": [d[2] for d in decided.values()]},
+                             schema={"match": pl.String, "kind": pl.String, "new": pl.String})
+        found = found.join(table, on="match", how="inner")
+        hits = found.filter(pl.col("kind").is_not_null())
         if hits.is_empty():
             break
         hit_rows = hits["index"].unique().sort()
-        # Longest first: replace_many takes the first pattern that matches at a position.
-        order = sorted(decided, key=len, reverse=True)
-        replaced = subset.gather(hit_rows).str.replace_many(order, [decided[m][2] for m in order])
+        replaced = _replaced(subset.gather(hit_rows), found.join(
+            pl.DataFrame({"index": hit_rows, "pos": pl.int_range(len(hit_rows), dtype=pl.UInt32, eager=True)}),
+            on="index", how="inner"))
         entities.append(hits.select(rows.gather(hits["index"]).alias("index"), "kind"))
         rows = rows.gather(hit_rows)
         masked = masked.scatter(rows, replaced)
     return masked
+
+
+# Distinct candidates per replace_many call: an Aho-Corasick automaton of a few thousand patterns builds in a
+# few microseconds a pattern; one of tens of thousands takes four times as long a pattern (and a partition of
+# distinct e-mail addresses has that many).
+_BATCH = 2_000
+
+
+def _replaced(texts: pl.Series, found: pl.DataFrame) -> pl.Series:
+    """``texts`` with each decided candidate replaced; ``found`` holds (``pos`` in ``texts``, ``match``,
+    ``new``). Rows go in runs of about :data:`_BATCH` candidates, each run replacing only its own."""
+    found = found.unique(["pos", "match"]).sort("pos")
+    pos = found["pos"].to_numpy()
+    cuts = np.unique(np.concatenate([pos[::_BATCH], [len(texts)]]))
+    cuts[0] = 0
+    parts = []
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        a, b = np.searchsorted(pos, [lo, hi])
+        # Longest first: replace_many takes the first pattern that matches at a position.
+        batch = (found.slice(int(a), int(b - a)).unique("match")
+                 .sort(pl.col("match").str.len_bytes(), descending=True))
+        parts.append(texts.slice(int(lo), int(hi - lo)).str.replace_many(batch["match"].to_list(),
+                                                                           batch["new"].to_list()))
+    return pl.concat(parts)
 
 
 def scan_series(texts: pl.Series, urls: str = "all") -> pl.DataFrame:
