@@ -28,7 +28,9 @@ import pyarrow as pa
 
 from eval_pipeline.lib.masking.detectors import Detector, normal_form, stages_for
 from eval_pipeline.lib.masking.names import NameDetector, mask_names
-from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER, token_regex, tokenizer
+from eval_pipeline.lib.masking.pseudonyms import token_regex, tokenizer
+from eval_pipeline.lib.masking.replace import neutral as _neutral
+from eval_pipeline.lib.masking.replace import replaced as _replaced
 
 
 @dataclass(frozen=True)
@@ -133,16 +135,11 @@ def _found(padded: pl.Series, pattern: str) -> pl.DataFrame:
     """Every candidate match of the combined expression in the (padded) texts: (index, match).
 
     One pass of the combined automaton over every text; it doubles as the pre-filter: texts without
-    a candidate (most of them) never meet validation or replacement.
+    a candidate (most of them) never meet validation or replacement. (A ``contains`` pass first, to
+    search only the texts with a candidate, costs more than it saves.)
     """
     return (padded.str.extract_all(pattern).alias("match").to_frame().with_row_index("index")
             .filter(pl.col("match").list.len() > 0).explode("match"))
-
-
-def _neutral(texts: pl.Series) -> pl.Series:
-    # Written placeholders are set aside as "<>": their digits are not entities, their edges still
-    # separate words the way the placeholder does.
-    return texts.str.replace_all(PLACEHOLDER, "<>")
 
 
 # Passes over the texts that changed: an entity right after another is found by the next one.
@@ -196,7 +193,8 @@ def _mask_stage(masked: pl.Series, key: bytes, c: _Compiled, entities: list[pl.D
     for i in range(PASSES):
         # The first pass reads every text: no copy of the column for it.
         subset = masked if i == 0 else masked.gather(rows)
-        found = _found(_neutral(subset), c.pattern)
+        neutral = _neutral(subset)
+        found = _found(neutral, c.pattern)
         # A candidate rejected in an earlier pass is rejected again: only new ones are decided.
         fresh = [m for m in found["match"].unique().to_list() if m not in seen]
         if not fresh:
@@ -206,42 +204,19 @@ def _mask_stage(masked: pl.Series, key: bytes, c: _Compiled, entities: list[pl.D
         table = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()],
                               "new": [d[2] for d in decided.values()]},
                              schema={"match": pl.String, "kind": pl.String, "new": pl.String})
-        found = found.join(table, on="match", how="inner")
+        # Every candidate of the texts stays, in text order: one seen in an earlier pass is left as it is.
+        found = found.join(table, on="match", how="left", maintain_order="left")
         hits = found.filter(pl.col("kind").is_not_null())
         if hits.is_empty():
             break
         hit_rows = hits["index"].unique().sort()
-        replaced = _replaced(subset.gather(hit_rows), found.join(
-            pl.DataFrame({"index": hit_rows, "pos": pl.int_range(len(hit_rows), dtype=pl.UInt32, eager=True)}),
-            on="index", how="inner"))
+        in_hit_rows = found.filter(pl.col("index").is_in(hit_rows.implode()))
+        replaced = _replaced(subset.gather(hit_rows), neutral.gather(hit_rows), in_hit_rows.with_columns(
+            pl.Series("pos", hit_rows.search_sorted(in_hit_rows["index"]), dtype=pl.UInt32)), c.pattern)
         entities.append(hits.select(rows.gather(hits["index"]).alias("index"), "kind"))
         rows = rows.gather(hit_rows)
         masked = masked.scatter(rows, replaced)
     return masked
-
-
-# Distinct candidates per replace_many call: an Aho-Corasick automaton of a few thousand patterns builds in a
-# few microseconds a pattern; one of tens of thousands takes four times as long a pattern (and a partition of
-# distinct e-mail addresses has that many).
-_BATCH = 2_000
-
-
-def _replaced(texts: pl.Series, found: pl.DataFrame) -> pl.Series:
-    """``texts`` with each decided candidate replaced; ``found`` holds (``pos`` in ``texts``, ``match``,
-    ``new``). Rows go in runs of about :data:`_BATCH` candidates, each run replacing only its own."""
-    found = found.unique(["pos", "match"]).sort("pos")
-    pos = found["pos"].to_numpy()
-    cuts = np.unique(np.concatenate([pos[::_BATCH], [len(texts)]]))
-    cuts[0] = 0
-    parts = []
-    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-        a, b = np.searchsorted(pos, [lo, hi])
-        # Longest first: replace_many takes the first pattern that matches at a position.
-        batch = (found.slice(int(a), int(b - a)).unique("match")
-                 .sort(pl.col("match").str.len_bytes(), descending=True))
-        parts.append(texts.slice(int(lo), int(hi - lo)).str.replace_many(batch["match"].to_list(),
-                                                                           batch["new"].to_list()))
-    return pl.concat(parts)
 
 
 def scan_series(texts: pl.Series, urls: str = "all") -> pl.DataFrame:

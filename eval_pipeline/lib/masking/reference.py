@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from eval_pipeline.lib.masking.detectors import STAGES, normal_form
 from eval_pipeline.lib.masking.engine import PASSES, PATTERNS
 from eval_pipeline.lib.masking.pseudonyms import PLACEHOLDER_RE, tokenizer
+from eval_pipeline.lib.masking.replace import NEUTRAL
 
 _PY = tuple(re.compile(p) for p in PATTERNS)
 
@@ -28,14 +29,14 @@ def re_matches(text: str, stage: int = 0) -> Iterable[tuple[int, str, str]]:
 
 
 def _neutral_re(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """``text`` with placeholders set aside as "<>" (as the engine does), and for each "<>" its
+    """``text`` with placeholders set aside as ``replace.NEUTRAL`` (as the engine does), and for each its
     position in the neutral text and the length it stands for."""
     out, spans, last, shift = [], [], 0, 0
     for m in PLACEHOLDER_RE.finditer(text):
         out.append(text[last:m.start()])
         spans.append((m.start() - shift, m.end() - m.start()))
-        shift += m.end() - m.start() - 2
-        out.append("<>")
+        shift += m.end() - m.start() - len(NEUTRAL)
+        out.append(NEUTRAL)
         last = m.end()
     out.append(text[last:])
     return "".join(out), spans
@@ -57,7 +58,7 @@ def _mask_stage_re(text: str, stage: int, token: Callable[[str, str], str], coun
         out, last = [], 0
         for start, kind, value in re_matches(neutral, stage):
             # back to positions in ``text``: add what the placeholders before ``start`` stand for
-            shift = sum(n - 2 for p, n in spans if p < start)
+            shift = sum(n - len(NEUTRAL) for p, n in spans if p < start)
             begin = start + shift
             out += [text[last:begin], token(kind, normal_form(kind, value))]
             last = begin + len(value)
