@@ -315,7 +315,12 @@ def mask_frame(df: pl.DataFrame, key: bytes, names: NameDetector | None = None,
     type, for a DuckDB MAP); the Counter sums them.
     """
     flat = _flatten(df)
-    result = mask_series(flat.texts, key, urls)
+    # The ids' pseudonyms (Python hashing) are made while the texts' Rust passes run.
+    with ThreadPoolExecutor(1) as pool:
+        ids = {col: pool.submit(_pseudonymised, df[col], kind, key) for col, kind in ID_COLUMNS.items()
+               if col in df.columns}
+        result = mask_series(flat.texts, key, urls)
+        ids = {col: future.result() for col, future in ids.items()}
     texts, entities, counts = result.texts, result.entities, result.counts
     if names is not None:
         texts, person = mask_names(texts, key, names)
@@ -341,9 +346,7 @@ def mask_frame(df: pl.DataFrame, key: bytes, names: NameDetector | None = None,
             values = pieces[col].to_arrow()
         rebuilt = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values, mask=mask)
         out = out.with_columns(pl.Series(col, rebuilt).cast(df.schema[col]))
-    for col, kind in ID_COLUMNS.items():
-        if col in out.columns:
-            out = out.with_columns(_pseudonymised(out[col], kind, key).alias(col))
+    out = out.with_columns(pseudonyms.alias(col) for col, pseudonyms in ids.items())
     per_row = (entities.with_columns(pl.Series("_row", flat.rows[entities["index"].to_numpy()]))
                .group_by("_row", "kind").len()
                .sort("kind")
