@@ -11,9 +11,13 @@ the same run on the same texts:
 - the reference: the same detectors through a plain Python ``re`` loop, one string at a time
   (``masking.reference.mask_text_re``), on a sample of the texts (it is slow), with the ratio;
 - with ``--names N``: the name tier (Presidio over spaCy, what eval_dataset records get) on N records of the
-  generated day (request, response and retrieved documents), in records per second.
+  generated day (request, response and retrieved documents), in records per second;
+- with ``--baseline DIR``: ``mask_frame`` of another source tree (e.g. ``git worktree add /tmp/old <commit>``)
+  and of this one on the same partition, each in a fresh process, alternating ``--repeat`` times, so a
+  loaded machine slows both alike; the ratio is the figure to trust there.
 
     .venv/bin/python bench/masking.py --mb 50 --names 500
+    .venv/bin/python bench/masking.py --mb 50 --baseline /tmp/old --repeat 3
 """
 
 import argparse
@@ -21,6 +25,7 @@ import datetime as dt
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,6 +90,8 @@ def main() -> None:
     p.add_argument("--reference-share", type=float, default=0.05,
                    help="share of the texts the plain-re reference masks (it is slow)")
     p.add_argument("--names", type=int, default=0, help="records of the day the name tier masks (0: skip)")
+    p.add_argument("--baseline", type=Path, help="another source tree to time mask_frame of, side by side")
+    p.add_argument("--repeat", type=int, default=3, help="alternating runs of each tree with --baseline")
     args = p.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-masking-"))
@@ -130,8 +137,43 @@ def main() -> None:
         print("target (design.md 7): >= 50 MB/s of trace text")
         if args.names:
             _names(base.head(args.names))
+        if args.baseline:
+            _side_by_side(frame, tmp, args.baseline, args.repeat)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# One timed mask_frame in a fresh process (cold caches, as a day's run starts), on the tree of its PYTHONPATH.
+_TIMED = """
+import sys, time
+import polars as pl
+from eval_pipeline.lib import masking
+df = pl.read_parquet(sys.argv[1])
+t0, c0 = time.perf_counter(), time.process_time()
+masking.mask_frame(df, b"bench-masking-key")
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+
+
+def _side_by_side(frame: pl.DataFrame, tmp: Path, baseline: Path, repeat: int) -> None:
+    """mask_frame of ``baseline`` and of this tree on the same partition, alternating, each in its own process."""
+    path = tmp / "partition.parquet"
+    frame.write_parquet(path)
+    mb = masking.text_bytes(frame) / 1e6
+    trees = {"baseline": baseline.resolve(), "this tree": Path(__file__).resolve().parent.parent}
+    walls: dict[str, list[float]] = {name: [] for name in trees}
+    for r in range(repeat):
+        for name, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            out = subprocess.run([sys.executable, "-c", _TIMED, str(path)], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            wall, cpu = float(out[-2]), float(out[-1])
+            walls[name].append(mb / wall)
+            print(f"run {r + 1} {name:9s}: {mb / wall:7.1f} MB/s wall, {mb / cpu:.1f} MB/s per CPU second "
+                  f"({tree}; load average {os.getloadavg()[0]:.2f})", flush=True)
+    ratios = [a / b for a, b in zip(walls["this tree"], walls["baseline"], strict=True)]
+    print(f"side by side: this tree {max(walls['this tree']):.1f} MB/s best, baseline "
+          f"{max(walls['baseline']):.1f} MB/s best; ratio per run {', '.join(f'{x:.2f}' for x in ratios)}")
 
 
 def _names(records: pl.DataFrame) -> None:

@@ -13,7 +13,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import polars as pl
+
 from eval_pipeline.lib.masking import numbers
+
 
 @dataclass(frozen=True)
 class Detector:
@@ -24,7 +27,9 @@ class Detector:
     (``password=``); ``tail`` matches what directly follows the value, handed to ``validate`` with it
     (a non-empty tail usually means the value is part of a longer identifier).
     ``validate(value, tail)`` returns the part of ``value`` to mask (a prefix of it), or None; a detector whose
-    matches can be of several types (a run of digits) returns ``(type, prefix)``.
+    matches can be of several types (a run of digits) returns ``(type, prefix)``. ``validate_many``, when
+    given, is the same decision on columns (an expression of the value and tail expressions, null where
+    rejected), so the engine decides a partition's many candidates of that type in Rust.
     """
 
     kind: str
@@ -33,6 +38,7 @@ class Detector:
     before: str = ""
     keep: str = ""
     tail: str = ""
+    validate_many: Callable[[pl.Expr, pl.Expr], pl.Expr] | None = None
 
 
 # ----------------------------------------------------------------------------------- validators
@@ -56,6 +62,12 @@ def _email(value: str, tail: str) -> str | None:
     tld = value.rsplit(".", 1)[-1].lower()
     # icon@2x.png, logo@3x.webp and friends are file names, not addresses.
     return None if tld in _FILE_EXTENSIONS else value
+
+
+def _emails(value: pl.Expr, tail: pl.Expr) -> pl.Expr:
+    """:func:`_email` on columns."""
+    tld = value.str.extract(r"([^.]*)$", 1).str.to_lowercase()
+    return pl.when((tail == "") & ~tld.is_in(sorted(_FILE_EXTENSIONS))).then(value)
 
 
 _FILE_EXTENSIONS = frozenset(
@@ -224,7 +236,7 @@ _FIRST: tuple[Detector, ...] = (
                   r"auth[_-]?token|refresh[_-]?token|token|private[_-]?key|secret[_-]?key)[\"']?[ \t]*[:=][ \t]*"
                   r"[\"']?"),
     Detector("EMAIL", r"[A-Za-z0-9_.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}", _email,
-             before=rf"{_W}.%+-", tail=rf"(?:[{_W}@-]|:[{_W}/])*"),
+             before=rf"{_W}.%+-", tail=rf"(?:[{_W}@-]|:[{_W}/])*", validate_many=_emails),
     # URLs in user and assistant text (privacy.urls: all); the branches above keep credentials typed apart.
     Detector("URL", r"(?i:https?|ftp)://[^ \t\r\n<>\"'`\x01-\x1f]+"
                     r"|(?i:www)\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[^ \t\r\n<>\"'`\x01-\x1f]*)?"

@@ -19,6 +19,7 @@ import functools
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -71,47 +72,75 @@ PATTERNS = tuple(c.pattern for c in compiled())
 # ------------------------------------------------------------------------- one candidate, decided
 
 
-def _decide(matches: list[str], key: bytes | None, c: _Compiled) -> dict[str, tuple[str | None, str, str]]:
+_DECIDED = {"match": pl.String, "kind": pl.String, "value": pl.String, "new": pl.String}
+
+
+def _decide(matches: list[str], key: bytes | None, c: _Compiled) -> pl.DataFrame:
     """Validate each distinct whole match once and compute its token once (``key`` None: no tokens).
 
-    Returns match -> (kind, or None when validation rejected it; the masked value; what the whole
-    match becomes).
+    Returns one row per match: ``kind`` (null when validation rejected it), ``value`` (the masked value)
+    and ``new`` (what the whole match becomes). A detector with a column validator (``validate_many``) is
+    decided in Rust; only its tokens are made in Python.
     """
-    pre, keep, branch, value, tail = _parts(matches, c)
-    out = {}
-    validators = [d.validate for d in c.detectors]
-    kinds = [d.kind for d in c.detectors]
+    parts = _parts(matches, c)
     token = None if key is None else tokenizer(key)
-    for whole, p, k, i, v, t in zip(matches, pre, keep, branch, value, tail, strict=True):
-        accepted = validators[i](v, t)
-        if not accepted:
-            out[whole] = (None, "", whole)
+    out = [pl.DataFrame(schema=_DECIDED)]
+    for i, d in enumerate(c.detectors):
+        rows = parts.filter(pl.col("branch") == i)
+        if rows.is_empty():
             continue
-        kind = kinds[i]
-        if isinstance(accepted, tuple):
-            kind, accepted = accepted
-        masked = "" if token is None else token(kind, normal_form(kind, accepted))
-        out[whole] = (kind, accepted, p + k + masked + v[len(accepted):] + t)
-    return out
+        if d.validate_many is None:
+            out.append(_decided_in_python(rows, d, token))
+            continue
+        rows = rows.with_columns(d.validate_many(pl.col("value"), pl.col("tail")).alias("accepted"))
+        accepted = rows["accepted"].drop_nulls().to_list()
+        tokens = [""] * len(accepted) if token is None else [token(d.kind, normal_form(d.kind, v)) for v in accepted]
+        masked = pl.Series("token", tokens, dtype=pl.String)
+        ok = rows.filter(pl.col("accepted").is_not_null()).with_columns(masked)
+        out.append(pl.concat([
+            ok.select("match", pl.lit(d.kind).alias("kind"), pl.col("accepted").alias("value"), pl.concat_str(
+                "pre", "keep", "token", pl.col("value").str.slice(pl.col("accepted").str.len_chars()), "tail")
+                .alias("new")),
+            rows.filter(pl.col("accepted").is_null()).select(
+                "match", pl.lit(None, pl.String).alias("kind"), pl.lit("").alias("value"), pl.col("match").alias("new")),
+        ]))
+    return pl.concat(out)
 
 
-def _parts(matches: list[str], c: _Compiled) -> tuple[list[str], list[str], list[int], list[str], list[str]]:
+def _decided_in_python(rows: pl.DataFrame, d: Detector, token: Callable[[str, str], str] | None) -> pl.DataFrame:
+    out: dict[str, list[str | None]] = {name: [] for name in _DECIDED}
+    for whole, p, k, v, t in zip(*(rows[name].to_list() for name in ("match", "pre", "keep", "value", "tail")),
+                                 strict=True):
+        accepted = d.validate(v, t)
+        kind = d.kind
+        if not accepted:
+            kind, accepted, new = None, "", whole
+        else:
+            if isinstance(accepted, tuple):
+                kind, accepted = accepted
+            new = p + k + ("" if token is None else token(kind, normal_form(kind, accepted))) + v[len(accepted):] + t
+        for name, x in zip(_DECIDED, (whole, kind, accepted, new), strict=True):
+            out[name].append(x)
+    return pl.DataFrame(out, schema=_DECIDED)
+
+
+def _parts(matches: list[str], c: _Compiled) -> pl.DataFrame:
     """Each whole match cut into its branch's groups, in one Rust pass over the distinct matches: the
     character before, the prefix kept, the branch's index, the value, what follows. A whole match is its
     own first match, through the same branch (nothing in a pattern looks past its match)."""
     n = len(c.detectors)
-    groups = pl.Series(matches, dtype=pl.String).str.extract_groups(c.pattern).struct.unnest()
+    whole = pl.Series("match", matches, dtype=pl.String)
+    groups = whole.str.extract_groups(c.pattern).struct.unnest()
 
     def joined(prefix: str) -> pl.Expr:
         cols = [pl.col(f"{prefix}{i}") for i in range(n) if f"{prefix}{i}" in groups.columns]
         return pl.concat_str(cols, ignore_nulls=True) if cols else pl.lit("")
 
     # Only the branch that matched has groups that took part; the others are null.
-    parts = groups.select(
-        joined("p").alias("pre"), joined("k").alias("keep"),
+    return groups.select(
+        whole, joined("p").alias("pre"), joined("k").alias("keep"),
         pl.coalesce([pl.when(pl.col(f"v{i}").is_not_null()).then(pl.lit(i)) for i in range(n)]).alias("branch"),
         pl.coalesce([pl.col(f"v{i}") for i in range(n)]).alias("value"), joined("t").alias("tail"))
-    return tuple(parts[name].to_list() for name in parts.columns)
 
 
 # ---------------------------------------------------------------------------------- one column
@@ -200,10 +229,7 @@ def _mask_stage(masked: pl.Series, key: bytes, c: _Compiled, entities: list[pl.D
         if not fresh:
             break
         seen.update(fresh)
-        decided = _decide(fresh, key, c)
-        table = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()],
-                              "new": [d[2] for d in decided.values()]},
-                             schema={"match": pl.String, "kind": pl.String, "new": pl.String})
+        table = _decide(fresh, key, c).select("match", "kind", "new")
         # Every candidate of the texts stays, in text order: one seen in an earlier pass is left as it is.
         found = found.join(table, on="match", how="left", maintain_order="left")
         hits = found.filter(pl.col("kind").is_not_null())
@@ -229,10 +255,7 @@ def scan_series(texts: pl.Series, urls: str = "all") -> pl.DataFrame:
         found = _found(neutral, c.pattern)
         if found.is_empty():
             continue
-        decided = _decide(found["match"].unique().to_list(), None, c)
-        kinds = pl.DataFrame({"match": list(decided), "kind": [d[0] for d in decided.values()],
-                              "value": [d[1] for d in decided.values()]},
-                             schema={"match": pl.String, "kind": pl.String, "value": pl.String})
+        kinds = _decide(found["match"].unique().to_list(), None, c).select("match", "kind", "value")
         out.append(found.join(kinds, on="match", how="left").filter(pl.col("kind").is_not_null())
                    .select(list(schema)))
     return pl.concat(out)
