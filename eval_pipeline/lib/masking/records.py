@@ -1,5 +1,5 @@
 """The name tier over a day's eval records: names, places and organisations in the request, response, retrieved
-documents, tool calls' arguments and results and the error of the records selected into eval_dataset, masked
+documents, tool calls' arguments and results and the error message of the records selected into eval_dataset, masked
 before any judge, export or report reads them (dev_eval_dataset and the release gate read these rows). The
 detectors already ran over the same texts in masked_traces; the name tier is affordable here because it reads
 hundreds of records, not the whole day. A tool call's JSON is read value by value (``json_values``)."""
@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from eval_pipeline.lib.masking import json_values
-from eval_pipeline.lib.masking.names import NameTier, mask_names
+from eval_pipeline.lib.masking.names import NameDetector, NameTier, mask_names
 from eval_pipeline.lib.warehouse import load_sql
 
 
@@ -39,13 +39,7 @@ def mask_dataset_names(con: duckdb.DuckDBPyConnection, day: dt.date, tier: NameT
         return NamedDay(0, Counter(), 0.0, tier.status)
     rows = con.sql(load_sql("dataset/eval_dataset_texts"), params={"day": day}).pl()
     t0 = time.perf_counter()
-    texts = _Texts()
-    records = [_take(texts, i, r) for i, r in enumerate(rows.iter_rows(named=True))]
-    # Each text's record is its group: a name found in a record's request is masked in its answer, documents,
-    # tool calls and error too.
-    masked, entities = mask_names(pl.Series("text", texts.values, dtype=pl.String), key, tier.detector,
-                                  groups=texts.groups)
-    out = pl.DataFrame([_put(masked.to_list(), r) for r in records], schema=_NAMED_SCHEMA, orient="row")
+    out, entities = mask_records(rows, key, tier.detector)
     seconds = time.perf_counter() - t0
     con.register("named_rows", out.to_arrow())
     try:
@@ -57,12 +51,24 @@ def mask_dataset_names(con: duckdb.DuckDBPyConnection, day: dt.date, tier: NameT
     return NamedDay(rows.height, found, seconds, tier.status)
 
 
+def mask_records(rows: pl.DataFrame, key: bytes, names: NameDetector) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Eval records (``trace_id`` and the texts of sql/dataset/eval_dataset_texts.sql) with names masked, and
+    one row per name masked (:func:`mask_names`). Each record's texts form one group: a name found in its
+    request is masked in its answer, documents, tool calls and error too."""
+    texts = _Texts()
+    records = [_take(texts, i, r) for i, r in enumerate(rows.select(list(_NAMED_SCHEMA)).iter_rows(named=True))]
+    masked, entities = mask_names(pl.Series("text", texts.values, dtype=pl.String), key, names, groups=texts.groups)
+    out = pl.DataFrame([_put(masked.to_list(), r) for r in records], schema=_NAMED_SCHEMA, orient="row")
+    return out, entities
+
+
 _TOOL_CALL = pl.Struct({"name": pl.String, "arguments": pl.String, "result": pl.String, "status": pl.String})
 _NAMED_SCHEMA = {"trace_id": pl.String, "request": pl.String, "response": pl.String,
                  "retrieved_context": pl.List(pl.String), "tool_calls": pl.List(_TOOL_CALL),
-                 "error_type": pl.String, "error_message": pl.String}
-# The texts of a record the name tier reads, besides its documents and tool calls.
-_SCALARS = ("request", "response", "error_type", "error_message")
+                 "error_message": pl.String}
+# The texts of a record the name tier reads, besides its documents and tool calls. Not error_type: an identifier
+# (an exception class such as ConnectionError, which spaCy reads as an organisation).
+_SCALARS = ("request", "response", "error_message")
 _CALL_TEXTS = ("arguments", "result")
 
 

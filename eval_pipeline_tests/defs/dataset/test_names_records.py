@@ -26,7 +26,7 @@ DAY = dt.date(2026, 11, 20)
 # repeated inside compact JSON (where spaCy reading the whole document finds nothing).
 ARGUMENTS = '{"customer":"Jonathan Miller","requester":"Margaret Thornbury","order_id":"A-1234","amount":12.5}'
 RESULT = '{"status": "found", "owner": "Jonathan Miller", "orders": [7, 9]}'
-ERROR = "CustomerLookupError: no open order for Jonathan Miller"
+ERROR = "lookup failed: no open order for Jonathan Miller"
 # Not names: ids, numbers, dates, a currency, a tool name, keys; JSON and plain text.
 CLEAN_ARGUMENTS = ('{"order_id":"A-1234","trace":"4bf92f3577b34da6a3ce929d0e0e4736","amount":12.5,"currency":"EUR",'
                    '"created":"2026-11-20T10:00:00Z","query":"status of order A-1234","items":[3,4],"express":true}')
@@ -41,7 +41,7 @@ def _seed(db: Path) -> None:
         planted = i % 2 == 0
         rows.append({
             "trace_id": f"{i:032x}", "trace_date": DAY, "latency_ms": 100.0 + i, "models": ["m"],
-            "status": "error" if planted else "ok", "error_type": "CustomerLookupError" if planted else None,
+            "status": "error" if planted else "ok", "error_type": "ConnectionError" if planted else None,
             "error_message": ERROR if planted else None,
             "request": f"Hi, I am Margaret Thornbury, where is my order {i}?", "response": f"Order {i} is late.",
             "retrieved_context": [], "tool_path": ["lookup_customer"] if planted else ["lookup_order"],
@@ -93,11 +93,12 @@ def test_names_in_tool_calls_and_errors_are_masked_on_the_record_and_never_reach
         assert args["requester"] in request  # the request's name: the same pseudonym in the tool call
         assert (args["order_id"], args["amount"], result["orders"], call["name"]) == ("A-1234", 12.5, [7, 9],
                                                                                       "lookup_customer")
-        assert error.startswith("CustomerLookupError: no open order for <PERSON:")
+        assert error.startswith("lookup failed: no open order for <PERSON:")
     assert "Miller" not in str(gate_rows) and "Thornbury" not in str(gate_rows)  # the gate's records
     with warehouse.connect(built_day) as con:
         examples = dashboards.query_rows(con, "dashboards/report_examples_error_traces", {"day": DAY, "limit": 10})
-    assert examples and all("<PERSON:" in r["error"] and "Miller" not in r["error"] for r in examples)
+    assert examples and all(r["error"].startswith("ConnectionError: lookup failed: no open order for <PERSON:")
+                            for r in examples)  # the error type, an identifier, is left as it was
 
     with serve(_judge) as server:
         dg.materialize([judge_scores], partition_key=DAY.isoformat(), resources={
