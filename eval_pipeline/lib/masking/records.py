@@ -112,6 +112,7 @@ def _take(texts: _Texts, group: int, row: dict) -> dict:
     out["retrieved_context"] = None if docs is None else [texts.add(d, group) for d in docs]
     calls = row["tool_calls"]
     out["tool_calls"] = None if calls is None else [
+        None if c is None else
         {"name": c["name"], "status": c["status"], **{f: texts.add_piece(c[f], group) for f in _CALL_TEXTS}}
         for c in calls]
     return out
@@ -124,7 +125,8 @@ def _put(masked: list[str | None], taken: dict) -> dict:
     out["retrieved_context"] = None if docs is None else [masked[i] for i in docs]
     calls = taken["tool_calls"]
     out["tool_calls"] = None if calls is None else [
-        {"name": c["name"], "status": c["status"], **{f: c[f].put(masked) for f in _CALL_TEXTS}} for c in calls]
+        None if c is None else {"name": c["name"], "status": c["status"], **{f: c[f].put(masked) for f in _CALL_TEXTS}}
+        for c in calls]
     return out
 
 
