@@ -52,11 +52,12 @@ def mask_dataset_names(con: duckdb.DuckDBPyConnection, day: dt.date, tier: NameT
 
 
 def mask_records(rows: pl.DataFrame, key: bytes, names: NameDetector) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Eval records (``trace_id`` and the texts of sql/dataset/eval_dataset_texts.sql) with names masked, and
-    one row per name masked (:func:`mask_names`). Each record's texts form one group: a name found in its
-    request is masked in its answer, documents, tool calls and error too."""
+    """Eval records (``trace_id`` and the texts of sql/dataset/eval_dataset_texts.sql; a missing column is
+    null) with names masked, and one row per name masked (:func:`mask_names`). Each record's texts form one
+    group: a name found in its request is masked in its answer, documents, tool calls and error too."""
+    rows = rows.select(rows[c] if c in rows.columns else pl.lit(None, t).alias(c) for c, t in _NAMED_SCHEMA.items())
     texts = _Texts()
-    records = [_take(texts, i, r) for i, r in enumerate(rows.select(list(_NAMED_SCHEMA)).iter_rows(named=True))]
+    records = [_take(texts, i, r) for i, r in enumerate(rows.iter_rows(named=True))]
     masked, entities = mask_names(pl.Series("text", texts.values, dtype=pl.String), key, names, groups=texts.groups)
     out = pl.DataFrame([_put(masked.to_list(), r) for r in records], schema=_NAMED_SCHEMA, orient="row")
     return out, entities
