@@ -140,6 +140,17 @@ def test_candidate_answers_are_masked_before_anyone_sees_them():
     assert r.tool_calls[0]["arguments"].startswith("to=<EMAIL:")
 
 
+def test_names_in_a_candidates_json_tool_calls_are_masked_value_by_value():
+    # spaCy finds no name in this compact JSON read whole; value by value it does.
+    answer = {"response": "Done.", "tool_calls": [{"name": "crm", "arguments": '{"customer":"Margaret Thornbury",'
+                                                   '"order_id":"A-1234","qty":2}', "result": "ok"}]}
+    with candidate_server(lambda body: (200, answer)) as server:
+        (r,) = _call(CandidateSpec(url=server.url), _records(1)).responses
+    args = json.loads(r.tool_calls[0]["arguments"])
+    assert args["customer"].startswith("<PERSON:") and (args["order_id"], args["qty"]) == ("A-1234", 2)
+    assert r.tool_calls[0]["result"] == "ok" and r.response == "Done."
+
+
 @pytest.mark.parametrize(("spec", "message"), [
     (CandidateSpec(), "Give exactly one candidate"),
     (CandidateSpec(fn="a.b:c", url="http://x"), "Give exactly one candidate"),
