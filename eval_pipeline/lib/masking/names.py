@@ -116,8 +116,9 @@ def _stop_words() -> dict[str, tuple[str, ...]]:
     languages: dict[str, list[str]] = {}
     for folder in (spacy.submodule_search_locations or []) if spacy else []:
         for code in _STOP_LANGUAGES:
-            spec = importlib.util.spec_from_file_location(f"_stop_words_{code}", Path(folder, "lang", code, "stop_words.py"))
-            if spec is None or spec.loader is None or not Path(str(spec.origin)).is_file():
+            path = Path(folder, "lang", code, "stop_words.py")
+            spec = importlib.util.spec_from_file_location(f"_stop_words_{code}", path)
+            if spec is None or spec.loader is None or not path.is_file():
                 continue
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
