@@ -11,7 +11,7 @@ the same run on the same texts:
 - the reference: the same detectors through a plain Python ``re`` loop, one string at a time
   (``masking.reference.mask_text_re``), on a sample of the texts (it is slow), with the ratio;
 - with ``--names N``: the name tier (Presidio over spaCy, what eval_dataset records get) on N records of the
-  generated day (request, response and retrieved documents), in records per second;
+  generated day (request, response, retrieved documents, tool calls and error), in records per second;
 - with ``--baseline DIR``: ``mask_frame`` of another source tree (e.g. ``git worktree add /tmp/old <commit>``)
   and of this one on the same partition, each in a fresh process, alternating ``--repeat`` times, so a
   loaded machine slows both alike; the ratio is the figure to trust there.
@@ -177,22 +177,18 @@ def _side_by_side(frame: pl.DataFrame, tmp: Path, baseline: Path, repeat: int) -
 
 
 def _names(records: pl.DataFrame) -> None:
-    """The name tier's speed on a day's records, as eval_dataset runs it (one record = its request, response
-    and retrieved documents, names shared across them)."""
+    """The name tier's speed on a day's records, as eval_dataset runs it (one record = its request, response,
+    retrieved documents, tool calls and error, names shared across them)."""
     tier = masking.load_name_tier("presidio")
     if tier.detector is None:
         print(f"name tier   : unavailable ({tier.status})")
         return
-    docs = records["retrieved_context"].explode()
-    texts = pl.concat([records["request"], records["response"], docs]).cast(pl.String)
+    records = records.select("trace_id", "request", "response", "retrieved_context", "tool_calls", "error_message")
     n = records.height
-    owners = [*range(n), *range(n),
-              *(r for r, k in enumerate(records["retrieved_context"].list.len().fill_null(0).to_list())
-                for _ in range(max(k, 1)))]
     t0, c0 = time.perf_counter(), time.process_time()
-    _, found = masking.mask_names(texts, KEY, tier.detector, groups=owners)
+    _, found = masking.mask_records(records, KEY, tier.detector)
     s, cpu = time.perf_counter() - t0, time.process_time() - c0
-    mb = int(texts.str.len_bytes().sum() or 0) / 1e6
+    mb = masking.text_bytes(records) / 1e6
     print(f"name tier   : {n / s:7.1f} records/s wall, {n / cpu:.1f} per CPU second ({n} records, {mb:.2f} MB, "
           f"{s:.1f} s, {mb / s:.3f} MB/s; {tier.status}); names {dict(sorted(Counter(found['kind']).items()))}")
 

@@ -48,7 +48,7 @@ def run_one(env: dict[str, str], day: dt.date) -> dict:
     proc = subprocess.run([sys.executable, "-m", "eval_pipeline.cli", "run", day.isoformat(), day.isoformat()],
                           env=env, capture_output=True, text=True, check=False)
     out = proc.stdout + proc.stderr
-    return {"day": day, "seconds": time.perf_counter() - t0, "ok": proc.returncode == 0,
+    return {"day": day, "seconds": time.perf_counter() - t0, "ok": proc.returncode == 0, "rc": proc.returncode,
             "lock_errors": sum(out.count(w) for w in LOCK_WORDS), "tail": out[-2000:]}
 
 
@@ -76,6 +76,9 @@ def backfill(env: dict[str, str], days: list[dt.date], parallel: int, db: Path) 
                       flush=True)
                 if not r["ok"]:
                     print(r["tail"])
+                if r["rc"] == 2:  # the setup is wrong (config, landing, days): every other day would fail alike
+                    while not todo.empty():
+                        todo.get_nowait()
 
     threads = [threading.Thread(target=worker) for _ in range(parallel)]
     for t in threads:
@@ -138,7 +141,7 @@ def main() -> None:
         print(f"generated {spans} spans over {len(days)} days ({landing_mb:.0f} MiB) in "
               f"{time.perf_counter() - t0:.0f} s; machine: {os.cpu_count()} cores", flush=True)
 
-        env = environment(tmp)
+        env = environment(tmp) | {"EVAL_FIRST_DAY": START.isoformat()}  # the days are partitions
         db = Path(env["EVAL_WAREHOUSE"])
         create_instance(Path(env["DAGSTER_HOME"]))
         print(f"backfill, {args.parallel} runs at a time:")

@@ -40,14 +40,12 @@ def store_dev_eval(db: Path, n: int, *, end: dt.date = END, version: str = VERSI
             request = requests[i] if requests else f"question {i}?"
             con.execute(
                 "INSERT INTO dev_eval_dataset (window_end, window_start, trace_id, trace_date, request, response, "
-                "status, stratum, weight, inclusion_probability, dataset_version, latency_ms, tool_path) VALUES "
-                "($e, $s, $t, $e, $q, $a, $st, $k, $w, $p, $v, 120.0, ['search'])",
+                "status, stratum, weight, inclusion_probability, dataset_version, latency_ms, tool_path, tool_calls) "
+                "VALUES ($e, $s, $t, $e, $q, $a, $st, $k, $w, $p, $v, 120.0, ['search'], $c)",
                 {"e": end, "s": end - dt.timedelta(days=6), "t": trace_id, "q": request,
                  "a": production_answer(request), "st": "error" if i < errors else "ok", "k": f"stratum-{i % 3}",
-                 "w": weight, "p": 1.0 / weight, "v": version})
-            con.execute("INSERT INTO masked_traces (trace_id, trace_date, tool_calls) VALUES ($t, $e, $c)",
-                        {"t": trace_id, "e": end, "c": [{"name": "search", "arguments": "{}", "result": "found",
-                                                        "status": "ok"}]})
+                 "w": weight, "p": 1.0 / weight, "v": version,
+                 "c": [{"name": "search", "arguments": "{}", "result": "found", "status": "ok"}]})
     return ids
 
 

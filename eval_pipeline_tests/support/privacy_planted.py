@@ -33,7 +33,9 @@ PLANTED = {
 PLANTED_FORMS = {"PHONE": "07700 900461", "CARD": "2131 962741 91658", "IBAN": "gb82 west 1234 5698 7654 32"}
 # Names, places and organisations: no pattern finds them; the name tier masks them in eval records.
 NAMES = {"PERSON": "Margaret Thornbury", "LOCATION": "Kalamazoo", "ORGANIZATION": "Initech Corporation"}
-NAME_NEEDLES = ["Thornbury", "Kalamazoo", "Initech"]
+# A name only in the tool call's arguments (JSON) and the error message, never in the request or response.
+TOOL_NAME = "Reginald Ashcombe"
+NAME_NEEDLES = ["Thornbury", "Kalamazoo", "Initech", "Ashcombe"]
 USER, SESSION = "user-planted-42", "sess-planted-42"
 OPT_OUT_TEXT = "optout-needle-9q8 call +44 20 7946 0555"
 SERVICE_TEXT = "svcdrop-needle-3k2"
@@ -48,7 +50,8 @@ def _planted_request() -> dict:
     tid, root, tool, retr = ob.new_trace_id(), ob.new_span_id(), ob.new_span_id(), ob.new_span_id()
     p, f, n = PLANTED, PLANTED_FORMS, NAMES
     spans = [
-        ob.span(tid, root, "agent", t0, 900, status=2, message=f"crm refused key {p['SECRET']} from {p['IP']}",
+        ob.span(tid, root, "agent", t0, 900, status=2,
+                message=f"crm refused key {p['SECRET']} from {p['IP']} for customer {TOOL_NAME}",
                 attributes={"openinference.span.kind": "AGENT", "session.id": SESSION, "user.id": USER,
                             "feedback.relevance": "pass",
                             "input.value": f"I'm {p['EMAIL']}, born {p['DOB']}, call {p['PHONE']} or "
@@ -59,7 +62,7 @@ def _planted_request() -> dict:
                                             f"{n['ORGANIZATION']} is closed."}),
         ob.span(tid, tool, "crm", t0 + dt.timedelta(milliseconds=100), 200, parent=root,
                 attributes={"openinference.span.kind": "TOOL", "tool.name": "lookup_customer",
-                            "input.value": json.dumps({"ssn": p["SSN"], "email": p["EMAIL"]}),
+                            "input.value": json.dumps({"ssn": p["SSN"], "email": p["EMAIL"], "customer": TOOL_NAME}),
                             "output.value": json.dumps({"address": f"{p['ADDRESS']}, Springfield",
                                                         "password": "Plant3d-Pa55"})}),
         ob.span(tid, retr, "retrieve", t0 + dt.timedelta(milliseconds=400), 100, parent=root,
@@ -92,7 +95,9 @@ def write_planted_day(landing: Path, config: Path) -> None:
     (folder / "otlp-20261120T120000Z-90001.json").write_bytes(ob.dumps(_planted_request()))
     policy = b"\n".join(ob.dumps(r) for r in _policy_requests()) + b"\n"
     (folder / "otlp-20261120T130000Z-90002.jsonl").write_bytes(policy)
-    config.write_text("privacy:\n  drop_services: [internal-admin]\n")
+    # tool_use sends the tool calls' arguments and results to the judge.
+    config.write_text("privacy:\n  drop_services: [internal-admin]\n"
+                      "judging:\n  judges: [no_error, non_empty_response, relevance, tool_use]\n")
 
 
 def run_day(instance: dg.DagsterInstance, **kwargs: object) -> dg.ExecuteInProcessResult:

@@ -24,6 +24,6 @@ traffic AS (
 SELECT CAST($end AS DATE) AS window_end, CAST($start AS DATE) AS window_start, r.trace_id, r.trace_date,
        r.request, r.response, r.tool_path, r.retrieved_context, r.status, r.latency_tier, r.stratum, r.model,
        r.service_name, r.latency_ms, r.inclusion_probability, g.weight, t.duplicate_count,
-       g.dedup_key AS request_key, NULL AS dataset_version
+       g.dedup_key AS request_key, NULL AS dataset_version, r.tool_calls, r.error_type, r.error_message
 FROM grouped AS g
 JOIN traffic AS t USING (dedup_key);

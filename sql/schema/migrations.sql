@@ -31,3 +31,11 @@ ALTER TABLE raw_traces ADD COLUMN IF NOT EXISTS response_models VARCHAR[];
 ALTER TABLE masked_traces ADD COLUMN IF NOT EXISTS response_models VARCHAR[];
 -- input_fingerprints (lib/fingerprints.py) is a new table: tables.sql creates it in older warehouses too.
 ALTER TABLE eval_dataset_days ADD COLUMN IF NOT EXISTS name_tier VARCHAR;
+-- The eval records carry their trace's tool calls and error, name-masked with the rest of the record; rows
+-- built before stay NULL until their day is rebuilt (the code version in the fingerprint rebuilds it).
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[];
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS error_type VARCHAR;
+ALTER TABLE eval_dataset ADD COLUMN IF NOT EXISTS error_message VARCHAR;
+ALTER TABLE dev_eval_dataset ADD COLUMN IF NOT EXISTS tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[];
+ALTER TABLE dev_eval_dataset ADD COLUMN IF NOT EXISTS error_type VARCHAR;
+ALTER TABLE dev_eval_dataset ADD COLUMN IF NOT EXISTS error_message VARCHAR;

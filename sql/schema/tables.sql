@@ -109,7 +109,10 @@ CREATE TABLE IF NOT EXISTS eval_dataset (
     session_id VARCHAR,       -- pseudonymised
     user_id VARCHAR,          -- pseudonymised
     request_key VARCHAR,      -- md5 of the normalised request
-    selected_by VARCHAR       -- 'poisson' | 'stratum_minimum'
+    selected_by VARCHAR,      -- 'poisson' | 'stratum_minimum'
+    -- The trace's tool calls and error, carried on the record so the name tier masks them with its text.
+    tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[],
+    error_type VARCHAR, error_message VARCHAR
 );
 
 -- Bookkeeping: one row per (day, stratum) of the eligible population: what was there, what was drawn.
@@ -150,7 +153,9 @@ CREATE TABLE IF NOT EXISTS dev_eval_dataset (
     response VARCHAR, tool_path VARCHAR[], retrieved_context VARCHAR[], status VARCHAR,
     latency_tier VARCHAR, stratum VARCHAR, model VARCHAR, service_name VARCHAR, latency_ms DOUBLE,
     inclusion_probability DOUBLE, weight DOUBLE, duplicate_count BIGINT, request_key VARCHAR,
-    dataset_version VARCHAR
+    dataset_version VARCHAR,
+    tool_calls STRUCT(name VARCHAR, arguments VARCHAR, result VARCHAR, status VARCHAR)[],
+    error_type VARCHAR, error_message VARCHAR
 );
 
 -- ---------------------------------------------------------------- judging

@@ -94,6 +94,11 @@ def load_inputs(con: duckdb.DuckDBPyConnection, config: Config, key: bytes, end:
         msg = (f"The dev-eval dataset has no records for the window ending {end}; materialize dev_eval_dataset "
                "for that day, or leave out --end to gate on the newest one.")
         raise GateSetupError(msg)
+    if any(r["tool_path"] and r["tool_calls"] is None for r in rows):
+        # Built before records carried their (name-masked) tool calls: the judges would see none.
+        msg = (f"The dev-eval dataset of the window ending {end} was built before its records carried their tool "
+               f"calls; materialize eval_dataset for the window's days and dev_eval_dataset for {end} again.")
+        raise GateSetupError(msg)
     production = [GateRecord(
         record_id=r["trace_id"], section=PRODUCTION, request=r["request"], weight=float(r["weight"]),
         pi=r["inclusion_probability"], stratum=r["stratum"], production={k: r[k] for k in JUDGED_FIELDS},

@@ -166,8 +166,10 @@ def _mask(responses: list[CandidateResponse], key: bytes, privacy: Privacy) -> N
                                    "status": pl.String}))
     frame = pl.DataFrame({"response": [r.response for r in answered], "tool_calls": calls},
                          schema={"response": pl.String, "tool_calls": call_type})
+    masked, _ = masking.mask_frame(frame, key)
     names = name_detector(privacy.name_detector, privacy.spacy_model)
-    masked, _ = masking.mask_frame(frame, key, names)
+    if names is not None:  # the name tier as on eval records: each answer one group, JSON value by value
+        masked, _ = masking.mask_records(masked, key, names)
     for r, text, masked_calls in zip(answered, masked["response"], masked["tool_calls"], strict=True):
         r.response = text
         if r.tool_calls is not None:

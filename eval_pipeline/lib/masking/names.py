@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -78,6 +79,138 @@ _NOT_NAMES = frozenset(
     "today tomorrow yesterday".split())
 
 
+# --- spaCy's spans refined to the capitalised words that make a name -------------------------------------
+# spaCy's small English model reads capitalised words of any language as names ("Meine Kreditkarte", "Il mio",
+# "Vielen Dank") and often tags part of a name ("Hendrik van" of "Hendrik van den Oever"). A name is a run of
+# capitalised words: a span is cut to its runs, a run that is only a common word, an acronym or a sentence's
+# first word alone is dropped, and a run grows over the capitalised words beside it.
+
+_WORD = re.compile(r"\w(?:[\w'’-]*\w)?")  # "Piesik-Kurcz", "O'Neil", "Joubert-sur-Mer" are one word
+# Dr. Mr. Mme. Prof. A.: a capital and up to three small letters before a full stop is a title or an initial.
+_ABBREVIATIONS = [rf"\b[A-Z][a-z]{{{n}}}" for n in range(4)]
+_AFTER_ABBREVIATION = "(?:" + "|".join(f"(?<={a})" for a in _ABBREVIATIONS) + ")"
+_NOT_AFTER_ABBREVIATION = "".join(f"(?<!{a})" for a in _ABBREVIATIONS)
+# Where a sentence starts: the text's start, a new line, after ! or ?, or after a full stop that does not end an
+# abbreviation ("Dr. Lee" is one sentence). Searched in the few characters before a word.
+_SENTENCE_START = re.compile(rf"(?:\A|\n[\s*#>-]*|[!?]\s+|{_NOT_AFTER_ABBREVIATION}\.\s+)\Z")
+_LOOK_BACK = 32
+# The gap between a name's words: a space, or an abbreviation's full stop and a space.
+_GAP = rf"(?: |{_AFTER_ABBREVIATION}\. )"
+_NEXT = re.compile(rf"{_GAP}({_WORD.pattern})")
+_PREVIOUS = re.compile(rf"({_WORD.pattern}){_GAP}\Z")
+# Lower-case particles inside a name ("Ben van Hostaden", "Farías e Hijos"), and those that may start a surname
+# capitalised ("De Bruyne", "La Rioja", "Van Dyck") though they are common words.
+_PARTICLES = frozenset("van von der den de del della di da dos das du la le ten ter zu bin ibn al el y e".split())
+_LEADING = frozenset("van von de del della di da dos das du la le ten ter al el".split())
+_PARTICLE_RUN = re.compile(r"(?: (?:" + "|".join(sorted(_PARTICLES)) + r"))+(?= )")
+# Languages written in the Latin script whose stop words spaCy ships (spacy/lang/<code>/stop_words.py).
+_STOP_LANGUAGES = ("af az ca cs da de dsb en es et eu fi fr ga gd hr hsb ht hu id is it la lb lg lij lt lv ms nb "
+                   "nl pl pt ro sk sl sq sv tl tn tr vi yo").split()
+
+
+@functools.cache
+def _stop_words() -> dict[str, tuple[str, ...]]:
+    """Each stop word (case-folded) and the languages it is a stop word of. Read from spaCy's files directly:
+    importing ``spacy.lang.fr`` builds its tokenizer exceptions (seconds); a language missing is skipped."""
+    spacy = importlib.util.find_spec("spacy")
+    languages: dict[str, list[str]] = {}
+    for folder in (spacy.submodule_search_locations or []) if spacy else []:
+        for code in _STOP_LANGUAGES:
+            path = Path(folder, "lang", code, "stop_words.py")
+            spec = importlib.util.spec_from_file_location(f"_stop_words_{code}", path)
+            if spec is None or spec.loader is None or not path.is_file():
+                continue
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            for word in module.STOP_WORDS:
+                languages.setdefault(word.casefold(), []).append(code)
+    return {word: tuple(codes) for word, codes in languages.items()}
+
+
+def _common_words(text: str) -> Callable[[str], bool]:
+    """Whether a word is a stop word of English or of the text's language: the language whose stop words
+    the text holds most (at least two, more than English's), English otherwise."""
+    stops = _stop_words()
+    hits: dict[str, int] = {}
+    for word in _WORD.findall(text):
+        for code in stops.get(word.casefold(), ()):
+            hits[code] = hits.get(code, 0) + 1
+    best = max(sorted(hits), key=hits.__getitem__, default="en")
+    language = best if hits.get(best, 0) >= 2 and hits[best] > hits.get("en", 0) else "en"
+    return lambda word: bool({"en", language}.intersection(stops.get(word.casefold(), ())))
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    return bool(_SENTENCE_START.search(text[max(0, start - _LOOK_BACK):start])) if start else True
+
+
+def _initial(text: str, word: re.Match[str]) -> bool:
+    return len(word.group()) == 1 and text.startswith(".", word.end())
+
+
+def refine(text: str, start: int, end: int, kind: str, common: Callable[[str], bool]) -> list[tuple[int, int, str]]:
+    """The names in a span the model tagged: its runs of capitalised words, each grown over the capitalised
+    words beside it. ``common``: whether a word is a stop word (:func:`_common_words`)."""
+    words = list(_WORD.finditer(text, start, end))
+    # A word breaks a run when lower case, or a stop word starting a sentence ("Meine Kreditkarte"); stop words
+    # inside a sentence are kept, they are names too ("Hans", "Else", "May").
+    breaks = [w.group()[:1].islower() or (common(w.group()) and _sentence_start(text, w.start())
+                                           and not _initial(text, w)) for w in words]
+    runs: list[list[re.Match[str]]] = []
+    run: list[re.Match[str]] = []
+    for i, (word, broken) in enumerate(zip(words, breaks, strict=True)):
+        before_capital = i + 1 < len(words) and not breaks[i + 1]
+        particle = word.group().casefold() in (_PARTICLES if run else _LEADING)
+        if not broken or (before_capital and particle and (run or not word.group()[:1].islower())):
+            run.append(word)
+            continue
+        if run:
+            runs.append(run)
+        run = []
+    runs += [run] if run else []
+    out = []
+    for run in runs:
+        names = [w.group() for w in run]
+        alone = len(run) == 1 and names[0][:1].isupper()
+        if alone and names[0].isupper() and names[0].isalpha() and 1 < len(names[0]) <= 5:
+            continue  # an acronym: IP, SSN, INFO, UU (names in capitals stand beside another name word)
+        if all(common(n) and not _initial(text, w) for n, w in zip(names, run, strict=True)):
+            continue  # stop words only: "Sie", "Il mio", "Mijn"
+        if alone and names[0][1:].islower() and _sentence_start(text, run[0].start()):
+            continue  # a sentence's first word is capitalised anyway ("Deployed", "Bitte"; not "Lie-Johansen")
+        grown = _grow(text, run[0].start(), run[-1].end(), common)
+        # A part of the tagged span passes the same checks as the span did ("Mar" of "el Mar 27" is a month).
+        out += [(s, e, kind) for s, e in (grown, (run[0].start(), run[-1].end())) if _name_like(text, s, e)][:1]
+    return out
+
+
+def _name_word(text: str, word: re.Match[str], common: Callable[[str], bool]) -> bool:
+    """A capitalised word that can be part of a name beside it: not a stop word, not a short acronym."""
+    w = word.group(1)
+    if not w[:1].isupper() or (w.isupper() and 1 < len(w) <= 4):
+        return False
+    return not common(w) or (len(w) == 1 and text.startswith(".", word.end(1)))
+
+
+def _grow(text: str, start: int, end: int, common: Callable[[str], bool]) -> tuple[int, int]:
+    """The span grown over the capitalised words right and left of it (with particles between: "van den
+    Oever"), not over a sentence's first word ("Thanks Inger Henriksen")."""
+    while True:
+        word = _NEXT.match(text, end)
+        if word and _name_word(text, word, common):
+            end = word.end()
+            continue
+        particles = _PARTICLE_RUN.match(text, end)
+        word = _NEXT.match(text, particles.end()) if particles else None
+        if not (word and _name_word(text, word, common)):
+            break
+        end = word.end()
+    while (word := _PREVIOUS.search(text, max(0, start - 64), start)) and _name_word(text, word, common) \
+            and not _sentence_start(text, word.start(1)):
+        start = word.start(1)
+    return start, end
+
+
 class PresidioNames:
     """Presidio's analyzer with only its spaCy recognizer; ``batch`` runs spaCy's ``pipe`` over many texts."""
 
@@ -94,8 +227,11 @@ class PresidioNames:
         self._entities, self._min_score = list(entities), min_score
 
     def _spans(self, text: str, results: Iterable[Any]) -> list[tuple[int, int, str]]:
-        return [(r.start, r.end, r.entity_type) for r in results
-                if r.score >= self._min_score and _name_like(text, r.start, r.end)]
+        kept = [r for r in results if r.score >= self._min_score and _name_like(text, r.start, r.end)]
+        if not kept:
+            return []
+        common = _common_words(text)
+        return [span for r in kept for span in refine(text, r.start, r.end, r.entity_type, common)]
 
     def __call__(self, text: str) -> list[tuple[int, int, str]]:
         return self._spans(text, self._analyzer.analyze(text=text, entities=self._entities, language="en"))

@@ -1,6 +1,6 @@
 """What the report of a day reads: the dashboard tables, the day's check outcomes (``check_results``), the
 regressions by the one rule (``dashboards.judge_regressions``), and example records behind each finding,
-from masked tables only (eval_dataset, judge_scores, masked_traces; never raw_traces)."""
+from masked tables only (eval_dataset, name-masked, and judge_scores; never raw_traces)."""
 
 import datetime as dt
 import json

@@ -1,7 +1,7 @@
 """The parts of a day's page that answer "is the agent getting worse, and where?": what changed today (the
 checks that did not pass with their figures and thresholds, the pass-rate regressions ranked by effect size,
 and example records behind each), and the strata that moved most. Example records come from masked tables
-only (eval_dataset, judge_scores, masked_traces)."""
+only (eval_dataset, name-masked, and judge_scores)."""
 
 import json
 from collections.abc import Sequence

@@ -39,13 +39,11 @@ def day_records(pipeline_env: dict[str, Path]) -> Path:
             request = "I want a refund for order 12" if i % 2 else f"Where is order {i}?"
             con.execute(
                 "INSERT INTO eval_dataset (trace_id, trace_date, request, response, tool_path, retrieved_context, "
-                "status, latency_ms, weight) VALUES ($t, $d, $q, $a, ['lookup_order'], $ctx, 'ok', 900, 1.0)",
+                "status, latency_ms, weight, tool_calls) VALUES ($t, $d, $q, $a, ['lookup_order'], $ctx, 'ok', 900, "
+                "1.0, [{'name': 'lookup_order', 'arguments': '{}', 'result': 'shipped', 'status': 'ok'}])",
                 {"t": trace_id, "d": DAY, "q": request, "a": f"Answer {i}",
                  "ctx": ["Orders ship in 2 days."] if i < 3 else None})
-            con.execute(
-                "INSERT INTO masked_traces (trace_id, trace_date, tool_calls) VALUES ($t, $d, "
-                "[{'name': 'lookup_order', 'arguments': '{}', 'result': 'shipped', 'status': 'ok'}])",
-                {"t": trace_id, "d": DAY})
+            con.execute("INSERT INTO masked_traces (trace_id, trace_date) VALUES ($t, $d)", {"t": trace_id, "d": DAY})
         # Feedback carried by the traces (an evaluation event, a feedback attribute), as the masking step
         # extracts it into masked_traces.feedback (see test_privacy for the extraction from spans).
         for t, label in ((0, "thumbs_down"), (2, "fail")):

@@ -5,8 +5,8 @@
   table after masking, no file in the reports folder, no export, no request an LLM judge receives on the
   wire (a loopback OpenAI-compatible server), no Dagster event of the run and nothing the run prints; nor
   does the generated masking key, which lives in ``<warehouse>.masking.key``.
-- Names, places and organisations planted in the request, response and a retrieved document are masked by
-  the name tier in eval_dataset: they reach no judge request, judge score, export, report, event or output
+- Names, places and organisations planted in the request, response, a retrieved document, a tool call's
+  arguments and the error message are masked by the name tier in eval_dataset: they reach no judge request, judge score, export, report, event or output
   (masked_traces keeps them: the name tier reads the eval records only).
 - Feedback labels the spans carry reach judges through ``masked_traces.feedback``.
 - The row policy drops opted-out traces and listed services before masking, and the asset's metadata
@@ -87,6 +87,8 @@ def test_privacy_planted_pii_reaches_no_table_report_event_or_output_after_maski
     # The planted trace was selected and judged, its names masked by the name tier.
     assert "<PERSON:" in downstream["eval_dataset"] and "<LOCATION:" in downstream["eval_dataset"]
     assert wire and any("<PERSON:" in body for body in wire)
+    # the tool_use judge received the planted trace's tool call, its name masked in the JSON arguments
+    assert any("lookup_customer" in body and re.search(r"customer\W+<PERSON:", body) for body in wire)
     for table, text in downstream.items():
         # masked_traces keeps names (no pattern finds them); the name tier masks them in the eval records.
         names = NAME_NEEDLES if table != "masked_traces" else []

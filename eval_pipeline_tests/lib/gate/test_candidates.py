@@ -20,6 +20,9 @@ from eval_pipeline_tests.support.openai_server import Reply, rate_limited, serve
 
 KEY = b"test-masking-key"
 JUDGING = Judging(concurrency=4, timeout_s=2, num_retries=1, backoff_s=0.01)
+# litellm's first call in a process sets up its client (seconds on a loaded 2-core machine): a 2 s timeout
+# then fails a call the server answered, so the litellm test waits as long as a real deployment would.
+PATIENT = Judging(concurrency=4, timeout_s=60, num_retries=1, backoff_s=0.01)
 FN = "eval_pipeline_tests.support.gate"
 
 
@@ -118,7 +121,7 @@ def test_litellm_candidate_sends_its_system_prompt_and_the_request(tmp_path: Pat
     prompt.write_text("You are the new support agent.")
     with serve(lambda request: Reply(content=production_answer(request.user_text))) as server:
         calls = _call(CandidateSpec(model="openai/candidate", api_base=server.base_url, system_prompt_file=str(prompt)),
-                      _records(2))
+                      _records(2), PATIENT)
         bodies = [r.body for r in server.requests]
     assert sorted(r.response for r in calls.responses) == [production_answer("where is parcel number 0?"),
                                                             production_answer("where is parcel number 1?")]
@@ -135,6 +138,17 @@ def test_candidate_answers_are_masked_before_anyone_sees_them():
     assert "example.com" not in r.response and "7946" not in r.response
     assert "<EMAIL:" in r.response and "<PHONE:" in r.response
     assert r.tool_calls[0]["arguments"].startswith("to=<EMAIL:")
+
+
+def test_names_in_a_candidates_json_tool_calls_are_masked_value_by_value():
+    # spaCy finds no name in this compact JSON read whole; value by value it does.
+    answer = {"response": "Done.", "tool_calls": [{"name": "crm", "arguments": '{"customer":"Margaret Thornbury",'
+                                                   '"order_id":"A-1234","qty":2}', "result": "ok"}]}
+    with candidate_server(lambda body: (200, answer)) as server:
+        (r,) = _call(CandidateSpec(url=server.url), _records(1)).responses
+    args = json.loads(r.tool_calls[0]["arguments"])
+    assert args["customer"].startswith("<PERSON:") and (args["order_id"], args["qty"]) == ("A-1234", 2)
+    assert r.tool_calls[0]["result"] == "ok" and r.response == "Done."
 
 
 @pytest.mark.parametrize(("spec", "message"), [

@@ -175,10 +175,14 @@ def test_curated_must_pass_records_gate_the_release_and_are_masked_for_the_candi
     ({"no_model": True}, "are LLM judges but no judge model is configured"),
     ({"margin": -0.1}, "The margin is a tolerated drop in pass rate between 0 and 1"),
     ({"dataset_version": "nope"}, "No dev-eval dataset has version 'nope'"),
+    ({"stale": True}, "was built before its records carried their tool calls"),
 ])
 def test_gate_setup_problems_are_sentences_and_store_nothing(tmp_path, setup, message):
     if setup.get("rows", 20):
         store_dev_eval(tmp_path / "wh.duckdb", setup.get("rows", 20))
+    if setup.get("stale"):  # a dataset built before the records carried tool calls (the migration leaves NULL)
+        with warehouse.connect(tmp_path / "wh.duckdb") as con:
+            con.execute("UPDATE dev_eval_dataset SET tool_calls = NULL")
     options = {k: setup[k] for k in ("judges", "margin", "dataset_version") if k in setup}
     with serve(gate_judge) as server, pytest.raises(GateSetupError) as error:
         _gate(tmp_path, CandidateSpec(fn=f"{FN}:answer_like_production"), None if setup.get("no_model") else server,

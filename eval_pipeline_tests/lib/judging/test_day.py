@@ -55,11 +55,11 @@ def _store_day(db: Path, records: list[dict]) -> None:
     with warehouse.connect(db) as con:
         for r in records:
             con.execute("INSERT INTO eval_dataset (trace_id, trace_date, request, response, tool_path, "
-                        "retrieved_context, status, latency_ms, weight) VALUES ($t, $d, $q, $a, $p, $c, $s, $l, 1.0)",
+                        "retrieved_context, status, latency_ms, weight, tool_calls) "
+                        "VALUES ($t, $d, $q, $a, $p, $c, $s, $l, 1.0, $calls)",
                         {"t": r["trace_id"], "d": DAY, "q": r["request"], "a": r["response"], "p": r["tool_path"],
-                         "c": r["retrieved_context"], "s": r["status"], "l": r["latency_ms"]})
-            con.execute("INSERT INTO masked_traces (trace_id, trace_date, tool_calls) VALUES ($t, $d, $calls)",
-                        {"t": r["trace_id"], "d": DAY, "calls": r["tool_calls"]})
+                         "c": r["retrieved_context"], "s": r["status"], "l": r["latency_ms"],
+                         "calls": r["tool_calls"]})
 
 
 def _read_day(db: Path) -> list[dict]:
