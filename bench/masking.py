@@ -14,7 +14,8 @@ the same run on the same texts:
   generated day (request, response, retrieved documents, tool calls and error), in records per second;
 - with ``--baseline DIR``: ``mask_frame`` of another source tree (e.g. ``git worktree add /tmp/old <commit>``)
   and of this one on the same partition, each in a fresh process, alternating ``--repeat`` times, so a
-  loaded machine slows both alike; the ratio is the figure to trust there.
+  loaded machine slows both alike; the ratio is the figure to trust there (``--one-chunk``: both trees
+  mask the column in one piece, one thread, to compare the CPU each needs).
 
     .venv/bin/python bench/masking.py --mb 50 --names 500
     .venv/bin/python bench/masking.py --mb 50 --baseline /tmp/old --repeat 3
@@ -92,6 +93,7 @@ def main() -> None:
     p.add_argument("--names", type=int, default=0, help="records of the day the name tier masks (0: skip)")
     p.add_argument("--baseline", type=Path, help="another source tree to time mask_frame of, side by side")
     p.add_argument("--repeat", type=int, default=3, help="alternating runs of each tree with --baseline")
+    p.add_argument("--one-chunk", action="store_true", help="with --baseline: no split of the column into chunks")
     args = p.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-masking-"))
@@ -138,24 +140,30 @@ def main() -> None:
         if args.names:
             _names(base.head(args.names))
         if args.baseline:
-            _side_by_side(frame, tmp, args.baseline, args.repeat)
+            _side_by_side(frame, tmp, args.baseline, args.repeat, args.one_chunk)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-# One timed mask_frame in a fresh process (cold caches, as a day's run starts), on the tree of its PYTHONPATH.
+# One timed mask_frame in a fresh process, on the tree of its PYTHONPATH; as in main(), the frame has been
+# measured (text_bytes) first, so Arrow's first-use costs fall outside the timing; the detectors' own caches
+# (libphonenumber's metadata, the digit runs decided) start cold.
 _TIMED = """
 import sys, time
 import polars as pl
 from eval_pipeline.lib import masking
+from eval_pipeline.lib.masking import engine
 df = pl.read_parquet(sys.argv[1])
+masking.text_bytes(df)
+if sys.argv[2:] == ["one-chunk"]:
+    engine._CHUNK_TEXTS = 1 << 40
 t0, c0 = time.perf_counter(), time.process_time()
 masking.mask_frame(df, b"bench-masking-key")
 print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
-def _side_by_side(frame: pl.DataFrame, tmp: Path, baseline: Path, repeat: int) -> None:
+def _side_by_side(frame: pl.DataFrame, tmp: Path, baseline: Path, repeat: int, one_chunk: bool) -> None:
     """mask_frame of ``baseline`` and of this tree on the same partition, alternating, each in its own process."""
     path = tmp / "partition.parquet"
     frame.write_parquet(path)
@@ -165,7 +173,8 @@ def _side_by_side(frame: pl.DataFrame, tmp: Path, baseline: Path, repeat: int) -
     for r in range(repeat):
         for name, tree in trees.items():
             env = {**os.environ, "PYTHONPATH": str(tree)}
-            out = subprocess.run([sys.executable, "-c", _TIMED, str(path)], env=env, check=True,
+            out = subprocess.run([sys.executable, "-c", _TIMED, str(path), *(["one-chunk"] if one_chunk else [])],
+                                 env=env, check=True,
                                  capture_output=True, text=True).stdout.split()
             wall, cpu = float(out[-2]), float(out[-1])
             walls[name].append(mb / wall)
