@@ -98,6 +98,14 @@ def score_day(records: Sequence[Record], config: Config, endpoint: Endpoint, *, 
               live: bool = False, live_sample_rate: float = 1.0) -> DayScores:
     """Every configured judge (``judging.judges`` and the custom ones) on the day's ``records``, with cached
     judgements read through ``connect``; in a ``live`` run the LLM judges see a ``live_sample_rate`` sample."""
+    stale = sum(1 for r in records if r.get("tool_path") and r.get("tool_calls") is None)
+    if stale:
+        # Built before eval records carried their (name-masked) tool calls: the judges would see no tool call
+        # and fail or pass the tool use on nothing.
+        msg = (f"{stale} eval record(s) of {day} have a tool path but no tool calls: eval_dataset for {day} was "
+               f"built before records carried their tool calls. Materialize eval_dataset for {day} again "
+               f"(eval-pipeline run {day}), then judge_scores.")
+        raise ValueError(msg)
     names = judge_names(config.judging)
     settings = judge_settings(config, endpoint, seed=day.isoformat())
     lookup = cache_lookup(connect)

@@ -176,3 +176,15 @@ def test_score_day_warns_when_every_call_fails_and_when_the_budget_ran_out(tmp_p
     assert spent.unknown_reasons() == {"budget_exhausted": 2}
     assert spent.spend()["calls"] == 1 and spent.spend()["cost_usd"] == pytest.approx(0.049)
     assert spent.spend()["unpriced_calls"] == 0 and spent.unpriced_models() == []
+
+
+def test_score_day_refuses_records_built_before_they_carried_tool_calls(tmp_path: Path):
+    config = Config(judging=Judging(judges=("no_error", "tool_use")), monitoring=Monitoring())
+    connect = functools.partial(warehouse.connect, tmp_path / "wh.duckdb")
+    stale = [make_record("a" * 32), make_record("b" * 32, tool_calls=None)]
+    with pytest.raises(ValueError, match=r"1 eval record\(s\) of 2026-.* built before records carried their tool"):
+        score_day(stale, config, Endpoint(), day=DAY, connect=connect)
+    # Quiet on what current rows hold: no tool used (no path, no calls) and tools with their calls.
+    fine = [make_record("c" * 32, tool_path=[], tool_calls=None), make_record("d" * 32, tool_path=None, tool_calls=[]),
+            make_record("e" * 32)]
+    assert len(score_day(fine, config, Endpoint(), day=DAY, connect=connect).score_rows) == 2 * len(fine)
