@@ -3,8 +3,8 @@
 Builds, from the project's own definitions, a job with the same assets, checks, dependencies, partitions and
 pool as ``daily_eval`` whose every body does nothing (an asset reports one metadata entry, a check passes), and
 runs one partition of it in a fresh process, as ``eval-pipeline run`` would, on an instance with the project's
-``dagster.yaml`` (sqlite storage), then on an in-memory instance, then with every check inside its asset's
-step (what fewer steps would save). Prints the process's CPU and wall time
+``dagster.yaml`` (sqlite storage, ``instance_storage.py``), on Dagster's stock sqlite storage classes, on an
+in-memory instance, and with every check inside its asset's step (what fewer steps would save). Prints the process's CPU and wall time
 split into start-up (imports and definitions) and the run, next to the steps and events of each run.
 
     .venv/bin/python bench/dagster_floor.py --repeat 3
@@ -72,7 +72,7 @@ def child(ephemeral: bool, merged_checks: bool) -> None:
         events = len(result.all_events)
         steps = len({e.step_key for e in result.all_events if e.step_key})
     shape = "checks in their asset's step" if merged_checks else "daily_eval's steps"
-    print(f"{'in-memory' if ephemeral else 'sqlite   '} instance, {shape}: ok={result.success} steps={steps} events={events}; "
+    print(f"{shape}: ok={result.success} steps={steps} events={events}; "
           f"start-up {t1 - t0:.2f} s CPU ({w1 - w0:.2f} s wall), run {time.process_time() - t1:.2f} s CPU "
           f"({time.perf_counter() - w1:.2f} s wall)", flush=True)
 
@@ -88,11 +88,18 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
         home = instance.ensure_dagster_home(Path(tmp) / "dagster_home")
-        env = dict(os.environ, DAGSTER_HOME=str(home))
+        # Dagster's own sqlite storage classes (a new SQLAlchemy engine per connection), for comparison.
+        stock = Path(tmp) / "stock_home"
+        stock.mkdir()
+        (stock / "dagster.yaml").write_text(instance.DAGSTER_YAML)
         print(f"load average {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores")
+        variants = [("project's instance", home, []), ("stock sqlite storage", stock, []),
+                    ("in-memory instance", home, ["--ephemeral"]), ("project's instance", home, ["--merged-checks"])]
         for _ in range(args.repeat):
-            for extra in ([], ["--ephemeral"], ["--merged-checks"]):
-                subprocess.run([sys.executable, __file__, CHILD, *extra], env=env, check=True, stderr=subprocess.DEVNULL)
+            for label, where, extra in variants:
+                print(f"{label:21}", end=" ", flush=True)
+                subprocess.run([sys.executable, __file__, CHILD, *extra], env=dict(os.environ, DAGSTER_HOME=str(where)),
+                               check=True, stderr=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":

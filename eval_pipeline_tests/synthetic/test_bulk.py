@@ -28,3 +28,21 @@ def test_generate_bulk_writes_about_the_requested_span_count(tmp_path: Path) -> 
     roots = [r for t in rows.values() for r in t.values() if r["parent_span_id"] is None]
     assert len(roots) == summary["traces"]
     assert all(r["session_id"] for r in roots)
+
+
+def _shapes(folder: Path) -> tuple[set[str], set[str]]:
+    """The span names written (what the planned traces look like) and the trace ids (the copies)."""
+    reads, _ = read(folder)
+    spans = [s for r in reads.values() for s in r.spans]
+    return {s.name for s in spans}, {s.trace_id for s in spans}
+
+
+def test_days_of_one_template_seed_are_one_population_with_fresh_copies(tmp_path: Path) -> None:
+    """What the soak's steady traffic rests on: the same planned traces every day, drawn anew."""
+    days = [datetime.date(2026, 10, d) for d in (1, 2, 3)]
+    generate_bulk(tmp_path / "a", days[0], 20_000, files=1, seed=1, template_seed=7)
+    generate_bulk(tmp_path / "b", days[1], 20_000, files=1, seed=2, template_seed=7)
+    generate_bulk(tmp_path / "c", days[2], 20_000, files=1, seed=3)
+    (names_a, ids_a), (names_b, ids_b), (names_c, _) = (_shapes(tmp_path / x) for x in "abc")
+    assert names_a == names_b and not ids_a & ids_b
+    assert names_a != names_c
